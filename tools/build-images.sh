@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Build the local test images used by Molecule, once, cached:
+#   wgsdn/debian-systemd:bookworm  Debian 12, systemd as PID 1, python3, iproute2, ping
+#   wgsdn/node:bookworm            + bird2, wireguard-tools, wireguard-go, tcpdump, ...
+#
+# Base: `docker pull debian:bookworm` when a registry answers within
+# WGSDN_PULL_TIMEOUT seconds (default 20); otherwise (normal here) a
+# debootstrap rootfs imported with `docker import`.
+# Cache: each image carries a label with the hash of its build inputs (this
+# script + its tools/images/<name>/ context); a matching image is not rebuilt.
+#
+# Usage: tools/build-images.sh [--force]
+set -euo pipefail
+
+log() { printf '[build-images] %s\n' "$*" >&2; }
+die() { printf '[build-images] ERROR: %s\n' "$*" >&2; exit 1; }
+
+FORCE=0
+for a in "$@"; do
+    case "$a" in
+        --force) FORCE=1 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        *) die "unknown argument: $a (usage: $0 [--force])" ;;
+    esac
+done
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CTX="$HERE/images"
+SUITE=bookworm
+MIRROR="${WGSDN_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+PULL_TIMEOUT="${WGSDN_PULL_TIMEOUT:-20}"
+BASE_IMAGE="wgsdn/debian-systemd:$SUITE"
+NODE_IMAGE="wgsdn/node:$SUITE"
+ROOTFS_IMAGE="wgsdn/rootfs:$SUITE"
+LABEL=org.wgsdn.inputs-hash
+export DOCKER_BUILDKIT=0   # Debian's docker.io has no buildx; use the classic builder.
+export DEBIAN_FRONTEND=noninteractive
+
+timeout 15 docker info >/dev/null 2>&1 || die "no Docker engine answers (run tools/docker-engine.sh first)"
+
+# Hash of this script and of the given context directories (content + relative names).
+inputs_hash() {
+    {
+        sha256sum < "$HERE/build-images.sh"
+        local d
+        for d in "$@"; do
+            (cd "$CTX" && find "$d" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+        done
+    } | sha256sum | cut -c1-16
+}
+
+image_hash() {  # prints the image's input-hash label, or nothing
+    docker image inspect -f "{{ index .Config.Labels \"$LABEL\" }}" "$1" 2>/dev/null || true
+}
+
+up_to_date() {  # image hash
+    [ "$FORCE" -eq 0 ] && [ "$(image_hash "$1")" = "$2" ]
+}
+
+elapsed() { echo "$(( $(date +%s) - $1 ))s"; }
+
+# --- base rootfs -------------------------------------------------------------
+# Prints the image to build debian-systemd FROM.
+base_rootfs() {
+    local h="$1" t0
+    t0=$(date +%s)
+    if [ "$FORCE" -eq 0 ] && [ "$(image_hash "$ROOTFS_IMAGE")" = "$h" ]; then
+        log "rootfs $ROOTFS_IMAGE up to date" ; echo "$ROOTFS_IMAGE"; return
+    fi
+    if [ "${WGSDN_SKIP_PULL:-0}" != 1 ] && timeout "$PULL_TIMEOUT" docker pull -q "debian:$SUITE" >/dev/null 2>&1; then
+        log "pulled debian:$SUITE in $(elapsed "$t0")"
+        echo "debian:$SUITE"; return
+    fi
+    log "no registry answered within ${PULL_TIMEOUT}s ($(elapsed "$t0")); building the rootfs with debootstrap"
+    if ! command -v debootstrap >/dev/null 2>&1; then
+        [ "$(id -u)" -eq 0 ] || die "debootstrap missing and not root"
+        apt-get update -qq || log "WARNING: apt-get update reported errors; trying the install anyway"
+        apt-get install -y -qq --no-install-recommends debootstrap >/dev/null || die "cannot install debootstrap"
+    fi
+    local dir
+    dir="$(mktemp -d /var/tmp/wgsdn-rootfs.XXXXXX)"
+    # shellcheck disable=SC2064
+    trap "umount -R '$dir/rootfs/proc' '$dir/rootfs/sys' 2>/dev/null || true; rm -rf '$dir'" EXIT
+    t0=$(date +%s)
+    if ! debootstrap --variant=minbase \
+        --include=systemd,systemd-sysv,dbus,python3,iproute2,iputils-ping,ca-certificates \
+        "$SUITE" "$dir/rootfs" "$MIRROR" > "$dir/debootstrap.log" 2>&1; then
+        tail -n 30 "$dir/debootstrap.log" >&2
+        [ -f "$dir/rootfs/debootstrap/debootstrap.log" ] && tail -n 30 "$dir/rootfs/debootstrap/debootstrap.log" >&2
+        die "debootstrap failed"
+    fi
+    log "debootstrap done in $(elapsed "$t0")"
+    t0=$(date +%s)
+    rm -rf "$dir"/rootfs/var/cache/apt/archives/*.deb "$dir"/rootfs/var/lib/apt/lists/* \
+           "$dir"/rootfs/debootstrap
+    tar --numeric-owner --xattrs -C "$dir/rootfs" -c . \
+        | docker import --change "LABEL $LABEL=$h" - "$ROOTFS_IMAGE" >/dev/null \
+        || die "docker import failed"
+    rm -rf "$dir"; trap - EXIT
+    log "imported $ROOTFS_IMAGE in $(elapsed "$t0")"
+    echo "$ROOTFS_IMAGE"
+}
+
+build() {  # image context hash base
+    local image="$1" ctx="$2" h="$3" base="$4" t0 out
+    t0=$(date +%s)
+    out="$(mktemp /tmp/wgsdn-build.XXXXXX)"
+    if ! docker build --pull=false --build-arg "BASE=$base" --label "$LABEL=$h" \
+            -t "$image" "$CTX/$ctx" > "$out" 2>&1; then
+        tail -n 40 "$out" >&2; rm -f "$out"
+        die "docker build of $image failed"
+    fi
+    rm -f "$out"
+    log "built $image in $(elapsed "$t0")"
+}
+
+T0=$(date +%s)
+H_ROOTFS="$(inputs_hash)"
+H_BASE="$(inputs_hash debian-systemd)"
+H_NODE="$(inputs_hash debian-systemd node)"
+
+if up_to_date "$BASE_IMAGE" "$H_BASE"; then
+    log "$BASE_IMAGE up to date ($H_BASE)"
+    rebuilt_base=0
+else
+    from="$(base_rootfs "$H_ROOTFS")"
+    build "$BASE_IMAGE" debian-systemd "$H_BASE" "$from"
+    rebuilt_base=1
+fi
+
+if [ "$rebuilt_base" -eq 0 ] && up_to_date "$NODE_IMAGE" "$H_NODE"; then
+    log "$NODE_IMAGE up to date ($H_NODE)"
+else
+    build "$NODE_IMAGE" node "$H_NODE" "$BASE_IMAGE"
+fi
+
+# Drop dangling layers of earlier builds.
+docker image prune -f >/dev/null 2>&1 || true
+log "images ready in $(elapsed "$T0"):"
+docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' | grep -E '^  wgsdn/' >&2 || true

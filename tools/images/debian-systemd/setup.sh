@@ -1,0 +1,58 @@
+#!/bin/bash
+# Runs inside `docker build` for wgsdn/debian-systemd:bookworm.
+set -euo pipefail
+
+pkgs="systemd systemd-sysv dbus python3 iproute2 iputils-ping ca-certificates"
+
+# Sources: the main archive plus updates and security, so apt works inside the
+# container like on a normal bookworm host (the debootstrap rootfs only has main).
+rm -f /etc/apt/sources.list.d/debian.sources
+cat > /etc/apt/sources.list <<'SRC'
+deb http://deb.debian.org/debian bookworm main
+deb http://deb.debian.org/debian bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+SRC
+
+missing=""
+for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+    apt-get update
+    apt-get install -y --no-install-recommends $missing
+fi
+
+# The official image's docker-clean hook deletes .debs after every install and
+# breaks `apt-get download` & co; a normal host has no such hook.
+rm -f /etc/apt/apt.conf.d/docker-clean
+
+# Units that fail or hang in an unprivileged container: udev, gettys on the
+# console, kernel/fs mounts, module loading, sysctl (/proc/sys is read-only:
+# set namespaced sysctls with `docker run --sysctl`), first-boot wizard.
+# apt-daily timers are masked so they never hold the dpkg lock during a test.
+for u in \
+    systemd-udevd.service systemd-udevd-control.socket systemd-udevd-kernel.socket \
+    systemd-udev-trigger.service systemd-udev-settle.service \
+    getty.target console-getty.service getty@tty1.service serial-getty@.service \
+    systemd-firstboot.service systemd-remount-fs.service \
+    systemd-modules-load.service systemd-sysctl.service \
+    sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount \
+    sys-fs-fuse-connections.mount dev-hugepages.mount dev-mqueue.mount \
+    proc-sys-fs-binfmt_misc.automount systemd-binfmt.service \
+    systemd-hwdb-update.service systemd-journald-audit.socket \
+    systemd-pstore.service \
+    apt-daily.timer apt-daily-upgrade.timer apt-daily.service apt-daily-upgrade.service \
+    e2scrub_all.timer e2scrub_reap.service fstrim.timer
+do
+    ln -sf /dev/null "/etc/systemd/system/$u"
+done
+
+# Boot into multi-user (no graphical target), with a fresh machine-id per container.
+ln -sf /lib/systemd/system/multi-user.target /etc/systemd/system/default.target
+: > /etc/machine-id
+rm -f /var/lib/dbus/machine-id
+
+# Journald: keep logs in memory only (the container's /run is a tmpfs).
+mkdir -p /etc/systemd/journald.conf.d
+printf '[Journal]\nStorage=volatile\n' > /etc/systemd/journald.conf.d/wgsdn-container.conf
+
+apt-get clean
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log /tmp/* /var/tmp/*

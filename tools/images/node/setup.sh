@@ -1,0 +1,28 @@
+#!/bin/bash
+# Runs inside `docker build` for wgsdn/node:bookworm.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+# No init runs during a build; keep maintainer scripts from trying to start
+# services anyway (bird2's postinst calls deb-systemd-invoke / invoke-rc.d).
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+chmod +x /usr/sbin/policy-rc.d
+
+apt-get update
+# python3-apt: Ansible's apt module needs it (else it installs it itself,
+# which needs fresh package lists).
+apt-get install -y --no-install-recommends \
+    bird2 wireguard-tools wireguard-go \
+    tcpdump procps iptables fping iputils-ping iproute2 \
+    python3-apt less
+
+rm -f /usr/sbin/policy-rc.d
+
+# bird.service stays enabled (as on a host after `apt install bird2`); the
+# roles write /etc/bird/bird.conf and reload. The packaged default config
+# parses, so bird starts cleanly at boot given the container capabilities.
+bird -p -c /etc/bird/bird.conf
+systemctl is-enabled bird.service
+
+apt-get clean
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log /tmp/* /var/tmp/*
