@@ -1,0 +1,49 @@
+DOCUMENTATION = r"""
+name: bgp_neighbors
+author: wgsdn.fabric maintainers
+version_added: "0.1.0"
+short_description: BGP sessions of a gateway
+description:
+  - One eBGP session per other gateway, over the point-to-point WireGuard link to it. Each gateway has a private 4-byte ASN (4200000000 + its gateway number). Empty for devices and outside routed mode.
+positional: host
+options:
+  _input:
+    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
+    type: dict
+    required: true
+  host:
+    description: Inventory name of the gateway.
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: BGP neighbours of gateway1
+  ansible.builtin.debug:
+    msg: "{{ wgsdn_plan | wgsdn.fabric.bgp_neighbors('gateway1') | map(attribute='neighbor') }}"
+  # -> [10.0.0.5]
+"""
+
+RETURN = r"""
+_value:
+  description: Sessions, each with C(name) (BIRD protocol name), C(peer), C(neighbor), C(interface), C(local_as) and C(remote_as).
+  type: list
+  elements: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
+
+
+def bgp_neighbors(plan, host):
+    try:
+        return topology.bgp_neighbors(plan, host)
+    except PlanError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+class FilterModule:
+    def filters(self):
+        return {"bgp_neighbors": bgp_neighbors}

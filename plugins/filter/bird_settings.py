@@ -1,0 +1,48 @@
+DOCUMENTATION = r"""
+name: bird_settings
+author: wgsdn.fabric maintainers
+version_added: "0.1.0"
+short_description: Everything a host's BIRD configuration needs
+description:
+  - Router id, ASN, static routes, BGP sessions, the per-gateway origin table for import filters, and the interfaces BFD runs on.
+  - C(enabled) is false outside routed mode: with no or one gateway no routing daemon is needed.
+positional: host
+options:
+  _input:
+    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
+    type: dict
+    required: true
+  host:
+    description: Inventory name of the host.
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Is BIRD needed on this host?
+  ansible.builtin.debug:
+    msg: "{{ (wgsdn_plan | wgsdn.fabric.bird_settings(inventory_hostname)).enabled }}"
+"""
+
+RETURN = r"""
+_value:
+  description: C(enabled), C(router_id), C(role), C(local_as), C(network), C(static_routes), C(bgp_neighbors), C(origins) (per gateway C(asn) and the C(prefixes) it may originate) and C(bfd_interfaces).
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
+
+
+def bird_settings(plan, host):
+    try:
+        return topology.bird_settings(plan, host)
+    except PlanError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+class FilterModule:
+    def filters(self):
+        return {"bird_settings": bird_settings}

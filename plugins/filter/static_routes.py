@@ -1,0 +1,51 @@
+DOCUMENTATION = r"""
+name: static_routes
+author: wgsdn.fabric maintainers
+version_added: "0.1.0"
+short_description: Static routes a host installs and announces
+description:
+  - The static routes of O(host) for BIRD, in routed mode (several gateways); empty otherwise, where wg-quick installs routes.
+  - A gateway routes to each attached device's /32 and subnets via the device (tied to BFD) and announces its own /32 and subnets (C(own)).
+  - A device routes the overlay and every other host's subnets via all its uplinks (multipath, tied to BFD).
+positional: host
+options:
+  _input:
+    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
+    type: dict
+    required: true
+  host:
+    description: Inventory name of the host.
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Routes gateway1 installs
+  ansible.builtin.debug:
+    msg: "{{ wgsdn_plan | wgsdn.fabric.static_routes('gateway1') }}"
+  # -> [{prefix: 10.0.0.2/32, via: [], own: true}, {prefix: 10.0.0.1/32, via: [10.0.0.1], own: false}, ...]
+"""
+
+RETURN = r"""
+_value:
+  description: Routes, each with C(prefix), C(via) (next-hop overlay addresses; empty for an announced own prefix) and C(own).
+  type: list
+  elements: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
+
+
+def static_routes(plan, host):
+    try:
+        return topology.static_routes(plan, host)
+    except PlanError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+class FilterModule:
+    def filters(self):
+        return {"static_routes": static_routes}

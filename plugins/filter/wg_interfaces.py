@@ -1,0 +1,53 @@
+DOCUMENTATION = r"""
+name: wg_interfaces
+author: wgsdn.fabric maintainers
+version_added: "0.1.0"
+short_description: WireGuard interfaces of a host, with their peer sections
+description:
+  - Every WireGuard interface O(host) has, ready for a wg-quick configuration template.
+  - Without gateways and with one gateway a host has one interface. With several gateways (routed mode) every routing neighbour gets its own point-to-point interface with C(Table = off), and a gateway keeps its attached devices on one access interface.
+positional: host
+options:
+  _input:
+    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
+    type: dict
+    required: true
+  host:
+    description: Inventory name of the host.
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Interface names of gateway1
+  ansible.builtin.debug:
+    msg: "{{ wgsdn_plan | wgsdn.fabric.wg_interfaces('gateway1') | map(attribute='name') }}"
+  # -> [wg0, wg-gateway2]
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - Interfaces, each with C(name), C(address) (wg-quick Address or null), C(ptp) (C(local) and C(peer) addresses of a point-to-point link, or null),
+      C(listen_port), C(table) (C(auto) or C(off)), C(private_key) and C(peers).
+    - Each peer has C(name), C(public_key), C(preshared_key), C(allowed_ips), C(endpoint) (C(host:port) or null) and C(persistent_keepalive).
+  type: list
+  elements: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
+
+
+def wg_interfaces(plan, host):
+    try:
+        return topology.wg_interfaces(plan, host)
+    except PlanError as exc:
+        raise AnsibleFilterError(str(exc)) from None
+
+
+class FilterModule:
+    def filters(self):
+        return {"wg_interfaces": wg_interfaces}

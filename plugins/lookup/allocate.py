@@ -1,0 +1,134 @@
+DOCUMENTATION = r"""
+name: allocate
+author: wgsdn.fabric maintainers
+version_added: "0.1.0"
+short_description: Plan the overlay; allocate and persist addresses and WireGuard keys
+description:
+  - Reads the overlay from the inventory groups C(wgsdn_gateways) and C(wgsdn_devices) and their
+    C(wgsdn_*) variables (never from the hosts a play targets, so C(--limit) changes nobody's peers),
+    validates it, and gives every host an overlay address from C(wgsdn_network) (or its pinned
+    C(wgsdn_address)), an X25519 key pair, and every pair of peers a preshared key.
+  - Allocations persist in a state file (JSON, mode 0600) and are stable across runs. Adding or
+    removing hosts never renumbers or re-keys the others. A removed host keeps its entry, so its
+    address stays reserved and is not handed to a newcomer, until O(prune) drops it.
+  - Concurrent evaluations (forks) serialise on a lock file; the file is replaced atomically.
+  - When a vault secret is configured (C(--vault-password-file), C(--vault-id)), the state file is
+    written encrypted with ansible-vault; an encrypted state file is read with that secret.
+  - In check mode nothing is written.
+  - On any error (bad inventory, conflicting or exhausted addresses, corrupt state) nothing is
+    written and the message names the host and the variable.
+options:
+  state_file:
+    description:
+      - Path of the state file.
+      - Defaults to C(wgsdn_state_file), else C(wgsdn-state.json) beside the inventory.
+    type: path
+    vars:
+      - name: wgsdn_state_file
+  prune:
+    description: Drop state entries (addresses, keys) of hosts no longer in the inventory.
+    type: bool
+    default: false
+    vars:
+      - name: wgsdn_state_prune
+notes:
+  - The result holds private keys. Set it with C(no_log: true) and never print it.
+"""
+
+EXAMPLES = r"""
+- name: Compute the overlay plan once
+  ansible.builtin.set_fact:
+    wgsdn_plan: "{{ lookup('wgsdn.fabric.allocate') }}"
+  run_once: true
+  no_log: true
+
+- name: Keep the state elsewhere
+  ansible.builtin.set_fact:
+    wgsdn_plan: "{{ lookup('wgsdn.fabric.allocate', state_file='/srv/wgsdn/state.json') }}"
+  run_once: true
+  no_log: true
+"""
+
+RETURN = r"""
+_raw:
+  description:
+    - The plan, a dictionary with C(network), C(prefixlen), C(mode) (C(direct), C(hub) or C(routed)),
+      C(interface), C(hosts) (per host C(role), C(address), C(private_key), C(public_key),
+      C(endpoint), C(listen_port), C(uplinks), C(subnets), C(keepalive), C(link_name), and for
+      gateways C(gateway_id) and C(asn)) and C(preshared_keys) (per pair C(hostA|hostB)).
+    - Feed it to the C(wgsdn.fabric) filters.
+  type: list
+  elements: dict
+"""
+
+import os
+
+from ansible.errors import AnsibleLookupError
+from ansible.parsing.vault import VaultLib, is_encrypted
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import DEVICES_GROUP, GATEWAYS_GROUP, PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import INPUT_VARIABLES, compute_plan
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
+
+DEFAULT_STATE_NAME = "wgsdn-state.json"
+
+
+class LookupModule(LookupBase):
+    def run(self, terms, variables=None, **kwargs):
+        variables = variables or {}
+        self.set_options(var_options=variables, direct=kwargs)
+        groups = variables.get("groups", {})
+        gateways = list(groups.get(GATEWAYS_GROUP, []))
+        devices = list(groups.get(DEVICES_GROUP, []))
+        hostvars = variables.get("hostvars", {})
+        inputs = {}
+        for name in dict.fromkeys(gateways + devices):
+            source = hostvars.get(name, {})
+            inputs[name] = {key: source.get(key) for key in INPUT_VARIABLES if key in source}
+
+        path = self.get_option("state_file") or self._default_state_path(gateways + devices, hostvars)
+        try:
+            plan = compute_plan(
+                gateways,
+                devices,
+                inputs,
+                self._state_file(path),
+                prune=self.get_option("prune"),
+                write=not variables.get("ansible_check_mode", False),
+            )
+        except PlanError as exc:
+            raise AnsibleLookupError(str(exc)) from None
+        return [plan]
+
+    @staticmethod
+    def _default_state_path(names, hostvars):
+        for name in names:
+            inventory_dir = hostvars.get(name, {}).get("inventory_dir")
+            if inventory_dir:
+                return os.path.join(inventory_dir, DEFAULT_STATE_NAME)
+        raise AnsibleLookupError("wgsdn: variable 'wgsdn_state_file': not set and the inventory has no directory to put the state beside")
+
+    def _state_file(self, path):
+        vault = getattr(self._loader, "_vault", None)
+        secrets = list(getattr(vault, "secrets", None) or [])
+        if not secrets:
+            return StateFile(path, decode=_refuse_encrypted(path))
+        vaultlib = VaultLib(secrets)
+
+        def encode(text):
+            return vaultlib.encrypt(text)
+
+        def decode(raw):
+            return vaultlib.decrypt(raw).decode("utf-8") if is_encrypted(raw) else raw.decode("utf-8")
+
+        return StateFile(path, encode=encode, decode=decode)
+
+
+def _refuse_encrypted(path):
+    def decode(raw):
+        if is_encrypted(raw):
+            raise ValueError(f"{path} is vault-encrypted and no vault secret is configured (use --vault-password-file or --vault-id)")
+        return raw.decode("utf-8")
+
+    return decode

@@ -1,0 +1,158 @@
+"""The state file: allocated addresses, keys and gateway numbers, persisted safely.
+
+The file is JSON (optionally wrapped by an ``encode``/``decode`` pair, which the
+lookup uses for ansible-vault). Writers hold an exclusive ``flock`` on a lock
+file beside it for the whole read-allocate-write cycle, and replace the file
+atomically (temporary file in the same directory, fsync, ``os.replace``), so
+concurrent forks see one consistent state and a crash never leaves a truncated
+file. The file is created 0600.
+
+Schema (version 1)::
+
+    {"version": 1, "network": "10.0.0.0/24", "next_gateway_id": 3,
+     "hosts": {"gw1": {"address": "10.0.0.2", "private_key": "…", "gateway_id": 1}, …},
+     "preshared_keys": {"dev1|gw1": "…", …}}
+"""
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+
+import netaddr
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.keys import decode_key
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
+
+VERSION = 1
+VARIABLE = "wgsdn_state_file"
+
+
+def empty_state():
+    return {"version": VERSION, "network": None, "next_gateway_id": 1, "hosts": {}, "preshared_keys": {}}
+
+
+def pair_key(a, b):
+    return "|".join(sorted((a, b)))
+
+
+def validate_state(data, path):
+    """Check a parsed state document; return it. Raises PlanError naming the entry."""
+
+    def fail(host, message):
+        raise PlanError(host, VARIABLE, f"state file {path}: {message}")
+
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        fail(None, f"not a wgsdn state document of version {VERSION}")
+    for name in ("hosts", "preshared_keys"):
+        if not isinstance(data.get(name), dict):
+            fail(None, f"'{name}' must be a mapping")
+    if not isinstance(data.get("next_gateway_id"), int) or data["next_gateway_id"] < 1:
+        fail(None, "'next_gateway_id' must be a positive integer")
+    if data.get("network") is not None:
+        try:
+            netaddr.IPNetwork(data["network"], version=4)
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            fail(None, f"'network' {data['network']!r} is not an IPv4 prefix")
+
+    addresses = {}
+    gateway_ids = {}
+    for name, entry in data["hosts"].items():
+        if not isinstance(entry, dict):
+            fail(name, "the entry must be a mapping")
+        try:
+            addr = netaddr.IPAddress(entry.get("address"), version=4, flags=netaddr.INET_PTON)
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            fail(name, f"address {entry.get('address')!r} is not an IPv4 address")
+        if addr in addresses:
+            fail(name, f"address {addr} is also allocated to host '{addresses[addr]}'")
+        addresses[addr] = name
+        try:
+            decode_key(entry.get("private_key"))
+        except ValueError as exc:
+            fail(name, f"private_key is malformed ({exc})")
+        if "gateway_id" in entry:
+            gid = entry["gateway_id"]
+            if not isinstance(gid, int) or isinstance(gid, bool) or not 1 <= gid < data["next_gateway_id"]:
+                fail(name, f"gateway_id {gid!r} is not a number below next_gateway_id")
+            if gid in gateway_ids:
+                fail(name, f"gateway_id {gid} is also used by host '{gateway_ids[gid]}'")
+            gateway_ids[gid] = name
+    for pair, key in data["preshared_keys"].items():
+        if not isinstance(pair, str) or pair.count("|") != 1:
+            fail(None, f"preshared key entry {pair!r} is not named 'hostA|hostB'")
+        try:
+            decode_key(key)
+        except ValueError as exc:
+            fail(pair.split("|")[0], f"preshared key for {pair} is malformed ({exc})")
+    return data
+
+
+class StateFile:
+    """A state file on disk with locking, atomic replacement and an optional codec.
+
+    ``encode(text) -> bytes`` and ``decode(bytes) -> text`` wrap the JSON text
+    (the lookup passes ansible-vault here); by default the file is plain UTF-8.
+    """
+
+    def __init__(self, path, encode=None, decode=None):
+        self.path = os.path.abspath(path)
+        self._encode = encode or (lambda text: text.encode("utf-8"))
+        self._decode = decode or (lambda raw: raw.decode("utf-8"))
+
+    @contextlib.contextmanager
+    def locked(self):
+        directory = os.path.dirname(self.path)
+        if not os.path.isdir(directory):
+            raise PlanError(None, VARIABLE, f"directory of the state file {self.path} does not exist")
+        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield self
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def read_raw(self):
+        try:
+            with open(self.path, "rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return None
+
+    def load(self):
+        """The validated state document (an empty one when there is no file)."""
+        raw = self.read_raw()
+        if raw is None:
+            return empty_state()
+        try:
+            text = self._decode(raw)
+        except Exception as exc:  # the codec is pluggable: report whatever it raises
+            raise PlanError(None, VARIABLE, f"cannot decrypt or decode state file {self.path}: {exc}") from None
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise PlanError(None, VARIABLE, f"state file {self.path} is corrupt: {exc}; restore it from backup (it holds every host's address and keys)") from None
+        return validate_state(data, self.path)
+
+    def save(self, data):
+        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+        payload = self._encode(text)
+        directory = os.path.dirname(self.path)
+        fd, tmp = tempfile.mkstemp(prefix=".wgsdn-state.", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), 0o600)
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
