@@ -284,7 +284,11 @@ def validate(overlay):
             for peer in peers:
                 ifname = link_interface(overlay.hosts[peer])
                 if len(ifname) > IFNAMSIZ:
-                    raise PlanError(peer, "wgsdn_link_name", f"interface name '{ifname}' (on host '{host.name}') exceeds {IFNAMSIZ} characters; set a shorter wgsdn_link_name for '{peer}'")
+                    raise PlanError(
+                        peer,
+                        "wgsdn_link_name",
+                        f"interface name '{ifname}' (on host '{host.name}') exceeds {IFNAMSIZ} characters; set a shorter wgsdn_link_name for '{peer}'",
+                    )
 
 
 def _check_direct_reachability(overlay):
@@ -292,7 +296,11 @@ def _check_direct_reachability(overlay):
     listeners = [d for d in devices if d.listens]
     quiet = [d for d in devices if not d.listens]
     if len(quiet) >= 2:
-        raise PlanError(quiet[1].name, "wgsdn_listen_port", f"with no gateways devices peer directly, but neither '{quiet[0].name}' nor '{quiet[1].name}' listens; set wgsdn_listen_port on one of them")
+        raise PlanError(
+            quiet[1].name,
+            "wgsdn_listen_port",
+            f"with no gateways devices peer directly, but neither '{quiet[0].name}' nor '{quiet[1].name}' listens; set wgsdn_listen_port on one of them",
+        )
     if not listeners and devices:
         raise PlanError(devices[0].name, "wgsdn_listen_port", "no device listens")
 

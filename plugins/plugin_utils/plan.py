@@ -33,13 +33,13 @@ def required_pairs(overlay):
     pairs = []
     if overlay.mode == DIRECT:
         for i, a in enumerate(hosts):
-            for b in hosts[i + 1:]:
+            for b in hosts[i + 1 :]:
                 pairs.append((a.name, b.name))
         return pairs
     gateways = [h for h in hosts if h.role == GATEWAY]
     if overlay.mode == ROUTED:
         for i, a in enumerate(gateways):
-            for b in gateways[i + 1:]:
+            for b in gateways[i + 1 :]:
                 pairs.append((a.name, b.name))
     for host in hosts:
         for uplink in host.uplinks:
@@ -55,7 +55,11 @@ def allocate(overlay, state, prune=False):
     if new.get("network") not in (None, str(network)):
         for name, entry in entries.items():
             if netaddr.IPAddress(entry["address"]) not in network:
-                raise PlanError(name, "wgsdn_network", f"the state file allocated {entry['address']} to this host from {new['network']}, outside the new wgsdn_network {network}; renumbering is not automatic: remove the host's entry from the state file to give it a new address")
+                raise PlanError(
+                    name,
+                    "wgsdn_network",
+                    f"the state file allocated {entry['address']} to this host from {new['network']}, outside the new wgsdn_network {network}; renumbering is not automatic: remove the host's entry from the state file to give it a new address",
+                )
     new["network"] = str(network)
 
     if prune:
@@ -70,7 +74,11 @@ def allocate(overlay, state, prune=False):
         owner = holder.get(host.pinned_address)
         if owner not in (None, host.name):
             if owner in overlay.hosts:
-                raise PlanError(host.name, "wgsdn_address", f"{host.pinned_address} is allocated to host '{owner}' in the state file; pin another address or unpin '{owner}'")
+                raise PlanError(
+                    host.name,
+                    "wgsdn_address",
+                    f"{host.pinned_address} is allocated to host '{owner}' in the state file; pin another address or unpin '{owner}'",
+                )
             del entries[owner]  # departed host: the explicit pin wins over its reservation
         entry = entries.setdefault(host.name, {})
         if entry.get("address") != str(host.pinned_address):

@@ -132,7 +132,9 @@ class StateFile:
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise PlanError(None, VARIABLE, f"state file {self.path} is corrupt: {exc}; restore it from backup (it holds every host's address and keys)") from None
+            raise PlanError(
+                None, VARIABLE, f"state file {self.path} is corrupt: {exc}; restore it from backup (it holds every host's address and keys)"
+            ) from None
         return validate_state(data, self.path)
 
     def save(self, data):

@@ -77,7 +77,7 @@ def allowed_ips(plan, host_name, peer_name):
 def _allowed_ips(plan, host_name, peer_name):
     peer = plan["hosts"][peer_name]
     if _is_leaf_peer(plan, host_name, peer_name):
-        return [f"{peer['address']}/32"] + list(peer["subnets"])
+        return [f"{peer['address']}/32", *peer["subnets"]]
     # The peer is a gateway: everything routable may come from or go to it.
     nets = [netaddr.IPNetwork(plan["network"])]
     for name, other in plan["hosts"].items():
@@ -202,14 +202,16 @@ def bgp_neighbors(plan, host_name):
         if symbol in names:
             symbol = f"{symbol}_{peer['gateway_id']}"
         names.add(symbol)
-        sessions.append({
-            "name": symbol,
-            "peer": name,
-            "neighbor": peer["address"],
-            "interface": link_interface(plan, name),
-            "local_as": host["asn"],
-            "remote_as": peer["asn"],
-        })
+        sessions.append(
+            {
+                "name": symbol,
+                "peer": name,
+                "neighbor": peer["address"],
+                "interface": link_interface(plan, name),
+                "local_as": host["asn"],
+                "remote_as": peer["asn"],
+            }
+        )
     return sessions
 
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run every Molecule scenario under extensions/molecule (but the image smoke test)
+# one after another, report each one's duration, fail if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections" ANSIBLE_CONFIG="$PWD/ansible.cfg"
+only=("$@")
+failed=()
+summary=()
+for dir in extensions/molecule/*/; do
+  name=$(basename "$dir")
+  [ -f "$dir/molecule.yml" ] || continue
+  [ "$name" = smoke ] && continue
+  if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " =~ " $name " ]]; then continue; fi
+  echo "=== molecule test -s $name"
+  start=$(date +%s)
+  if flock /tmp/wgsdn-molecule.lock molecule test -s "$name"; then
+    result=passed
+  else
+    result=FAILED
+    failed+=("$name")
+  fi
+  summary+=("$(printf '%-14s %-7s %4ss' "$name" "$result" "$(( $(date +%s) - start ))")")
+done
+echo "=== Molecule summary"
+printf '%s\n' "${summary[@]}"
+echo "${#summary[@]} scenarios: $(( ${#summary[@]} - ${#failed[@]} )) passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
