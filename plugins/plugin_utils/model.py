@@ -29,7 +29,7 @@ DIRECT = "direct"  # no gateways: devices peer with each other
 HUB = "hub"  # one gateway relays between devices, no routing daemon needed
 ROUTED = "routed"  # several gateways: BGP between them, BFD on every link
 
-_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 _IFNAME_CHARS = re.compile(r"^[A-Za-z0-9_.=+-]+$")
 
 

@@ -1,0 +1,114 @@
+"""Properties on random inventories: unique in-pool addresses, stability, symmetric peers."""
+
+import tempfile
+
+import netaddr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
+
+NETWORK = "10.20.0.0/26"
+
+
+@st.composite
+def inventories(draw):
+    """(gateways, devices, hostvars) of a valid random overlay."""
+    n_gateways = draw(st.integers(0, 4))
+    n_devices = draw(st.integers(1 if n_gateways else 2, 12))
+    gateways = [f"gw{i}" for i in range(n_gateways)]
+    devices = [f"dev{i}" for i in range(n_devices)]
+    hostvars = {}
+    free_pins = list(range(1, 60))
+    subnet_ids = iter(range(256))
+    for index, name in enumerate(gateways + devices):
+        values = {"wgsdn_network": NETWORK}
+        if draw(st.booleans()) and draw(st.integers(0, 3)) == 0:
+            values["wgsdn_address"] = str(netaddr.IPAddress(netaddr.IPNetwork(NETWORK).first + free_pins.pop(draw(st.integers(0, len(free_pins) - 1)))))
+        if draw(st.integers(0, 3)) == 0:
+            values["wgsdn_subnets"] = [f"192.168.{next(subnet_ids)}.0/24"]
+        is_device = name in devices
+        # Without gateways every pair needs a listener: all devices but the first listen.
+        if is_device and ((not gateways and index > 0) or draw(st.integers(0, 4)) == 0):
+            values["wgsdn_listen_port"] = 40000 + index
+        if is_device and len(gateways) > 1:
+            values["wgsdn_uplinks"] = draw(st.lists(st.sampled_from(gateways), min_size=1, max_size=len(gateways), unique=True))
+        if draw(st.integers(0, 5)) == 0:
+            values["wgsdn_persistent_keepalive"] = 25
+        hostvars[name] = values
+    return gateways, devices, hostvars
+
+
+def plan_with(path, gateways, devices, hostvars):
+    return compute_plan(gateways, devices, {n: hostvars[n] for n in gateways + devices}, StateFile(path))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inventories())
+def test_addresses_unique_inside_the_pool_and_pins_honoured(inventory):
+    gateways, devices, hostvars = inventory
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = plan_with(f"{tmp}/s.json", gateways, devices, hostvars)
+    pool = netaddr.IPNetwork(NETWORK)
+    allocated = [netaddr.IPAddress(h["address"]) for h in plan["hosts"].values()]
+    assert len(set(allocated)) == len(allocated)
+    assert all(pool.network < a < pool.broadcast for a in allocated)
+    for name, values in hostvars.items():
+        if "wgsdn_address" in values:
+            assert plan["hosts"][name]["address"] == values["wgsdn_address"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inventories(), st.data())
+def test_stable_when_hosts_come_and_go(inventory, data):
+    gateways, devices, hostvars = inventory
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/s.json"
+        first = plan_with(path, gateways, devices, hostvars)
+        # Remove some devices (keeping a valid overlay), add new ones.
+        keep = data.draw(st.lists(st.sampled_from(devices), min_size=1, unique=True)) if gateways else devices
+        newcomers = [f"new{i}" for i in range(data.draw(st.integers(0, 3)))]
+        for name in newcomers:
+            hostvars[name] = {"wgsdn_network": NETWORK, "wgsdn_listen_port": 45000}
+            if len(gateways) > 1:
+                hostvars[name]["wgsdn_uplinks"] = [gateways[0]]
+        second = plan_with(path, gateways, keep + newcomers, hostvars)
+        for name in gateways + keep:
+            assert second["hosts"][name]["address"] == first["hosts"][name]["address"]
+            assert second["hosts"][name]["private_key"] == first["hosts"][name]["private_key"]
+        old_addresses = {h["address"] for h in first["hosts"].values()}
+        assert all(second["hosts"][n]["address"] not in old_addresses for n in newcomers)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inventories())
+def test_peer_sections_are_symmetric(inventory):
+    gateways, devices, hostvars = inventory
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = plan_with(f"{tmp}/s.json", gateways, devices, hostvars)
+    sections = {}
+    for host in plan["hosts"]:
+        for iface in topology.wg_interfaces(plan, host):
+            assert len(iface["name"]) <= 15
+            for peer in iface["peers"]:
+                sections[(host, peer["name"])] = (iface, peer)
+    for (host, peer_name), (iface, peer) in sections.items():
+        assert (peer_name, host) in sections, f"{peer_name} has no section for {host}"
+        back_iface, back = sections[(peer_name, host)]
+        # Same keys on both ends.
+        assert peer["public_key"] == plan["hosts"][peer_name]["public_key"]
+        assert back["public_key"] == plan["hosts"][host]["public_key"]
+        assert peer["preshared_key"] == back["preshared_key"] and peer["preshared_key"]
+        # Each end accepts the other's address; an endpoint names the port the peer listens on.
+        assert any(netaddr.IPAddress(plan["hosts"][peer_name]["address"]) in netaddr.IPNetwork(c) for c in peer["allowed_ips"])
+        if peer["endpoint"]:
+            assert peer["endpoint"].rsplit(":", 1)[1] == str(back_iface["listen_port"])
+        # Somebody must dial: at least one end has an endpoint.
+        assert peer["endpoint"] or back["endpoint"]
+    # No prefix is carried by two peers of one interface (WireGuard would silently move it).
+    for host in plan["hosts"]:
+        for iface in topology.wg_interfaces(plan, host):
+            carried = [c for p in iface["peers"] for c in p["allowed_ips"]]
+            assert len(carried) == len(set(carried))
