@@ -5,7 +5,7 @@ version_added: "0.1.0"
 short_description: AllowedIPs of one WireGuard peer section
 description:
   - The prefixes that the peer section for O(peer) in O(host)'s configuration carries.
-  - A device or client seen from its gateway (and every peer when there is no gateway) carries its own /32 and C(wgsdn_subnets).
+  - A device seen from its gateway (and every peer when there is no gateway) carries its own /32 and C(wgsdn_subnets).
   - A gateway seen from anyone carries the whole overlay and every other host's subnets, merged into the fewest prefixes.
 positional: host,peer
 options:

@@ -5,7 +5,7 @@ version_added: "0.1.0"
 short_description: Everything a host's BIRD configuration needs
 description:
   - Router id, ASN, static routes, BGP sessions, the per-gateway origin table for import filters, and the interfaces BFD runs on.
-  - C(enabled) is false outside routed mode: with no or one gateway no routing daemon is needed.
+  - C(enabled) is false outside routed mode; with no or one gateway no routing daemon is needed.
 positional: host
 options:
   _input:

@@ -32,7 +32,7 @@ options:
     vars:
       - name: wgsdn_state_prune
 notes:
-  - The result holds private keys. Set it with C(no_log: true) and never print it.
+  - The result holds private keys. Set it with C(no_log=true) and never print it.
 """
 
 EXAMPLES = r"""

@@ -1,0 +1,40 @@
+"""Run real ansible-playbook / ansible-doc against this checkout (no hosts touched)."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = pathlib.Path(sys.executable).parent
+
+
+def env():
+    result = dict(os.environ)
+    result.update(
+        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PATH=f"{BIN}:{result.get('PATH', '')}",
+    )
+    return result
+
+
+def write_inventory(directory, gateways, devices, hostvars, extra=None):
+    """An inventory file in ``directory`` for the given overlay, all hosts on the local connection."""
+    groups = {"wgsdn_gateways": {"hosts": {g: hostvars[g] for g in gateways}}, "wgsdn_devices": {"hosts": {d: hostvars[d] for d in devices}}}
+    inventory = {"all": {"vars": {"ansible_connection": "local", **(extra or {})}, "children": groups}}
+    path = pathlib.Path(directory) / "hosts.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    return path
+
+
+def playbook(*args, cwd=None):
+    return subprocess.run([str(BIN / "ansible-playbook"), *map(str, args)], capture_output=True, text=True, env=env(), cwd=cwd or ROOT, check=False)
+
+
+def ansible_doc(*args):
+    return subprocess.run([str(BIN / "ansible-doc"), *args], capture_output=True, text=True, env=env(), check=False)

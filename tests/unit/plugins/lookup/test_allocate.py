@@ -1,0 +1,107 @@
+"""The allocate lookup through real ansible-playbook runs: state file, errors, vault, check mode."""
+
+import json
+import stat
+
+import pytest
+from ansible_run import ansible_doc, playbook, write_inventory
+from conftest import article_topology
+
+PLAY = """
+- hosts: wgsdn_gateways:wgsdn_devices
+  gather_facts: false
+  tasks:
+    - name: Plan
+      ansible.builtin.set_fact:
+        wgsdn_plan: "{{ lookup('wgsdn.fabric.allocate') }}"
+      run_once: true
+      no_log: true
+    - name: Show addresses
+      ansible.builtin.debug:
+        msg: "ADDR {{ inventory_hostname }} {{ wgsdn_plan.hosts[inventory_hostname].address }} {{ wgsdn_plan.mode }}"
+"""
+
+
+@pytest.fixture
+def site(tmp_path):
+    (tmp_path / "play.yml").write_text(PLAY)
+    return tmp_path
+
+
+
+def test_state_beside_inventory_0600_and_stable(site):
+    inventory = write_inventory(site, *article_topology(3))
+    first = playbook("-i", inventory, site / "play.yml")
+    assert first.returncode == 0, first.stdout + first.stderr
+    state_file = site / "wgsdn-state.json"
+    assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
+    state = json.loads(state_file.read_text())
+    assert state["hosts"]["device3"]["address"] == "10.0.0.4"
+    before = state_file.read_bytes()
+    second = playbook("-i", inventory, site / "play.yml")
+    assert second.returncode == 0
+    assert state_file.read_bytes() == before
+    assert "ADDR device3 10.0.0.4 routed" in second.stdout
+    # Private keys never reach the output.
+    for entry in state["hosts"].values():
+        assert entry["private_key"] not in first.stdout + first.stderr
+
+
+def test_limit_does_not_change_the_plan(site):
+    inventory = write_inventory(site, *article_topology(2))
+    run = playbook("-i", inventory, site / "play.yml", "--limit", "device1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    state = json.loads((site / "wgsdn-state.json").read_text())
+    assert set(state["hosts"]) == {"device1", "device2", "device3"}
+
+
+def test_bad_inventory_fails_naming_host_and_variable_and_keeps_state(site):
+    gateways, devices, hostvars = article_topology(3)
+    inventory = write_inventory(site, gateways, devices, hostvars)
+    assert playbook("-i", inventory, site / "play.yml").returncode == 0
+    before = (site / "wgsdn-state.json").read_bytes()
+    hostvars["device1"]["wgsdn_uplinks"] = ["device2"]
+    write_inventory(site, gateways, devices, hostvars)
+    run = playbook("-i", inventory, site / "play.yml")
+    assert run.returncode != 0
+    assert "host 'device1', variable 'wgsdn_uplinks': 'device2' is not in the wgsdn_gateways group" in run.stdout + run.stderr
+    assert (site / "wgsdn-state.json").read_bytes() == before
+
+
+def test_check_mode_writes_no_state(site):
+    inventory = write_inventory(site, *article_topology(1))
+    run = playbook("-i", inventory, site / "play.yml", "--check")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert not (site / "wgsdn-state.json").exists()
+
+
+def test_vault_encrypted_state(site):
+    inventory = write_inventory(site, *article_topology(2))
+    password = site / "vault-pass"
+    password.write_text("correct horse battery staple\n")
+    run = playbook("-i", inventory, site / "play.yml", "--vault-password-file", password)
+    assert run.returncode == 0, run.stdout + run.stderr
+    raw = (site / "wgsdn-state.json").read_bytes()
+    assert raw.startswith(b"$ANSIBLE_VAULT;1.1;AES256")
+    again = playbook("-i", inventory, site / "play.yml", "--vault-password-file", password)
+    assert "ADDR device3 10.0.0.3 hub" in again.stdout
+    assert (site / "wgsdn-state.json").read_bytes() == raw  # unchanged state is not rewritten
+    without = playbook("-i", inventory, site / "play.yml")
+    assert without.returncode != 0
+    assert "variable 'wgsdn_state_file'" in without.stdout + without.stderr
+    assert "vault-encrypted and no vault secret is configured" in without.stdout + without.stderr
+
+
+def test_explicit_state_file_option(site, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("state") / "fabric.json"
+    inventory = write_inventory(site, *article_topology(1), extra={"wgsdn_state_file": str(elsewhere)})
+    assert playbook("-i", inventory, site / "play.yml").returncode == 0
+    assert elsewhere.exists()
+    assert not (site / "wgsdn-state.json").exists()
+
+
+@pytest.mark.parametrize("kind, name", [("lookup", "allocate"), ("filter", "allowed_ips"), ("filter", "static_routes"), ("filter", "wg_interfaces"), ("filter", "bgp_neighbors"), ("filter", "bird_settings")])
+def test_ansible_doc_shows_every_plugin(kind, name):
+    result = ansible_doc("-t", kind, f"wgsdn.fabric.{name}")
+    assert result.returncode == 0, result.stderr
+    assert "EXAMPLES" in result.stdout and "RETURN" in result.stdout.upper()
