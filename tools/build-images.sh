@@ -137,4 +137,4 @@ fi
 # Drop dangling layers of earlier builds.
 docker image prune -f >/dev/null 2>&1 || true
 log "images ready in $(elapsed "$T0"):"
-docker image ls --format '  {{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' | grep -E '^  wgsdn/' >&2 || true
+docker image ls --format '{{.Repository}}:{{.Tag}}  {{.ID}}  {{.Size}}' | grep -E '^wgsdn/' | sed 's/^/  /' >&2 || true

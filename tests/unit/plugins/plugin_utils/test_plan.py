@@ -98,7 +98,7 @@ def test_pin_reclaims_a_departed_hosts_reservation(state_path):
 def test_changing_the_network_does_not_silently_renumber(state_path):
     plan_of(state_path, ["g"], ["a"], {"g": dict(NET), "a": dict(NET)})
     other = {"wgsdn_network": "10.9.0.0/24"}
-    with pytest.raises(PlanError, match="host '[ag]', variable 'wgsdn_network'.*outside the new wgsdn_network 10.9.0.0/24"):
+    with pytest.raises(PlanError, match=r"host '[ag]', variable 'wgsdn_network'.*outside the new wgsdn_network 10\.9\.0\.0/24"):
         plan_of(state_path, ["g"], ["a"], {"g": dict(other), "a": dict(other)})
 
 

@@ -94,7 +94,7 @@ def test_peer_sections_are_symmetric(inventory):
             assert len(iface["name"]) <= 15
             for peer in iface["peers"]:
                 sections[(host, peer["name"])] = (iface, peer)
-    for (host, peer_name), (iface, peer) in sections.items():
+    for (host, peer_name), (_iface, peer) in sections.items():
         assert (peer_name, host) in sections, f"{peer_name} has no section for {host}"
         back_iface, back = sections[(peer_name, host)]
         # Same keys on both ends.
