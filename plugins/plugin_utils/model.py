@@ -239,26 +239,17 @@ def _build_host(name, role, hv, network):
 
 def validate(overlay):
     """Cross-host checks: uplinks, subnets, addresses, interface names."""
-    network = overlay.network
     gateways = overlay.gateways
     pinned = {}
-    seen_subnets = []
     for host in overlay.hosts.values():
         if host.pinned_address is not None:
             other = pinned.get(host.pinned_address)
             if other:
                 raise PlanError(host.name, "wgsdn_address", f"{host.pinned_address} is already pinned by host '{other}'")
             pinned[host.pinned_address] = host.name
+    _check_subnets(overlay)
 
-        for subnet in host.subnets:
-            if subnet in network or network in subnet:
-                raise PlanError(host.name, "wgsdn_subnets", f"{subnet} overlaps wgsdn_network {network}")
-            for other_net, other_host in seen_subnets:
-                if subnet in other_net or other_net in subnet:
-                    whose = "this host's own" if other_host == host.name else f"host '{other_host}''s"
-                    raise PlanError(host.name, "wgsdn_subnets", f"{subnet} overlaps {whose} subnet {other_net}")
-            seen_subnets.append((subnet, host.name))
-
+    for host in overlay.hosts.values():
         if host.role == GATEWAY:
             continue
         for uplink in host.uplinks:
@@ -289,6 +280,27 @@ def validate(overlay):
                         "wgsdn_link_name",
                         f"interface name '{ifname}' (on host '{host.name}') exceeds {IFNAMSIZ} characters; set a shorter wgsdn_link_name for '{peer}'",
                     )
+
+
+def _check_subnets(overlay):
+    """No subnet overlaps the overlay or another subnet (a sweep over sorted ranges, O(n log n))."""
+    network = overlay.network
+    ranges = []
+    for order, host in enumerate(overlay.hosts.values()):
+        for index, subnet in enumerate(host.subnets):
+            if subnet.first <= network.last and network.first <= subnet.last:
+                raise PlanError(host.name, "wgsdn_subnets", f"{subnet} overlaps wgsdn_network {network}")
+            ranges.append((subnet.first, -subnet.last, (order, index), subnet, host.name))
+    ranges.sort()
+    widest = None
+    for entry in ranges:
+        if widest is not None and entry[0] <= -widest[1]:
+            # Report against the later of the two in inventory order.
+            first, second = sorted((widest, entry), key=lambda e: e[2])
+            whose = "this host's own" if first[4] == second[4] else f"host '{first[4]}''s"
+            raise PlanError(second[4], "wgsdn_subnets", f"{second[3]} overlaps {whose} subnet {first[3]}")
+        if widest is None or -entry[1] > -widest[1]:
+            widest = entry
 
 
 def _check_direct_reachability(overlay):
