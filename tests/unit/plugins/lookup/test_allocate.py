@@ -28,7 +28,6 @@ def site(tmp_path):
     return tmp_path
 
 
-
 def test_state_beside_inventory_0600_and_stable(site):
     inventory = write_inventory(site, *article_topology(3))
     first = playbook("-i", inventory, site / "play.yml")
@@ -100,7 +99,17 @@ def test_explicit_state_file_option(site, tmp_path_factory):
     assert not (site / "wgsdn-state.json").exists()
 
 
-@pytest.mark.parametrize("kind, name", [("lookup", "allocate"), ("filter", "allowed_ips"), ("filter", "static_routes"), ("filter", "wg_interfaces"), ("filter", "bgp_neighbors"), ("filter", "bird_settings")])
+@pytest.mark.parametrize(
+    "kind, name",
+    [
+        ("lookup", "allocate"),
+        ("filter", "allowed_ips"),
+        ("filter", "static_routes"),
+        ("filter", "wg_interfaces"),
+        ("filter", "bgp_neighbors"),
+        ("filter", "bird_settings"),
+    ],
+)
 def test_ansible_doc_shows_every_plugin(kind, name):
     result = ansible_doc("-t", kind, f"wgsdn.fabric.{name}")
     assert result.returncode == 0, result.stderr

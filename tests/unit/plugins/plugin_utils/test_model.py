@@ -34,7 +34,14 @@ def test_endpoint_defaults_to_ansible_host_for_listeners_only():
 
 BAD = [
     # (gateways, devices, hostvars, host, variable, message fragment)
-    ([], ["a", "b"], hv(a={"wgsdn_address": "10.0.0.5", "wgsdn_listen_port": 1}, b={"wgsdn_address": "10.0.0.5"}), "b", "wgsdn_address", "already pinned by host 'a'"),
+    (
+        [],
+        ["a", "b"],
+        hv(a={"wgsdn_address": "10.0.0.5", "wgsdn_listen_port": 1}, b={"wgsdn_address": "10.0.0.5"}),
+        "b",
+        "wgsdn_address",
+        "already pinned by host 'a'",
+    ),
     ([], ["a", "b"], hv(a={"wgsdn_address": "10.0.1.5", "wgsdn_listen_port": 1}, b={}), "a", "wgsdn_address", "outside wgsdn_network 10.0.0.0/24"),
     ([], ["a", "b"], hv(a={"wgsdn_address": "10.0.0.255", "wgsdn_listen_port": 1}, b={}), "a", "wgsdn_address", "network or broadcast"),
     ([], ["a", "b"], hv(a={"wgsdn_address": "10.0.0.300", "wgsdn_listen_port": 1}, b={}), "a", "wgsdn_address", "not a valid IPv4 address"),
@@ -53,11 +60,25 @@ BAD = [
     (["g"], ["d"], hv(g={"wgsdn_endpoint": "gw.example.org:51820"}, d={}), "g", "wgsdn_endpoint", "give the port in wgsdn_listen_port"),
     (["g"], ["d"], hv(g={}, d={"wgsdn_persistent_keepalive": -1}), "d", "wgsdn_persistent_keepalive", "not a number of seconds"),
     (["g"], ["d"], hv(g={}, d={"wgsdn_subnets": ["192.168.1.0/24", "192.168.1.128/25"]}), "d", "wgsdn_subnets", "this host's own subnet 192.168.1.0/24"),
-    (["g"], ["d"], hv(g={"wgsdn_subnets": "192.168.0.0/16"}, d={"wgsdn_subnets": ["192.168.1.0/24"]}), "d", "wgsdn_subnets", "host 'g''s subnet 192.168.0.0/16"),
+    (
+        ["g"],
+        ["d"],
+        hv(g={"wgsdn_subnets": "192.168.0.0/16"}, d={"wgsdn_subnets": ["192.168.1.0/24"]}),
+        "d",
+        "wgsdn_subnets",
+        "host 'g''s subnet 192.168.0.0/16",
+    ),
     (["g"], ["d"], hv(g={}, d={"wgsdn_subnets": ["10.0.0.0/25"]}), "d", "wgsdn_subnets", "overlaps wgsdn_network"),
     (["g"], ["d"], hv(g={}, d={"wgsdn_subnets": ["192.168.1.0/244"]}), "d", "wgsdn_subnets", "not a valid IPv4 CIDR prefix"),
     (["g"], ["d"], hv(g={}, d={"wgsdn_subnets": {"a": 1}}), "d", "wgsdn_subnets", "must be a list"),
-    (["g1", "a-very-long-gateway"], ["d"], hv(g1={}, **{"a-very-long-gateway": {}}, d={"wgsdn_uplinks": ["g1"]}), "a-very-long-gateway", "wgsdn_link_name", "exceeds 15 characters"),
+    (
+        ["g1", "a-very-long-gateway"],
+        ["d"],
+        hv(g1={}, **{"a-very-long-gateway": {}}, d={"wgsdn_uplinks": ["g1"]}),
+        "a-very-long-gateway",
+        "wgsdn_link_name",
+        "exceeds 15 characters",
+    ),
     ([], ["a", "b"], hv(a={}, b={}), "b", "wgsdn_listen_port", "neither 'a' nor 'b' listens"),
     (["g"], ["g"], hv(g={}), "g", "groups", "in both the gateway and the device group"),
     (["g"], ["d"], hv(g={"wgsdn_interface": "this-name-is-too-long"}, d={}), "g", "wgsdn_interface", "at most 15 characters"),

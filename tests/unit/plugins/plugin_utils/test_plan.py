@@ -23,7 +23,14 @@ def addresses(plan):
 
 def test_pinned_addresses_are_honoured(state_path):
     plan = plan_of(state_path, *article_topology(3))
-    assert addresses(plan) == {"gateway1": "10.0.0.2", "gateway2": "10.0.0.5", "device1": "10.0.0.1", "device2": "10.0.0.3", "device3": "10.0.0.4", "device4": "10.0.0.6"}
+    assert addresses(plan) == {
+        "gateway1": "10.0.0.2",
+        "gateway2": "10.0.0.5",
+        "device1": "10.0.0.1",
+        "device2": "10.0.0.3",
+        "device3": "10.0.0.4",
+        "device4": "10.0.0.6",
+    }
 
 
 def test_unpinned_hosts_get_lowest_free_addresses_and_keep_them(state_path):

@@ -1,0 +1,49 @@
+DOCUMENTATION = r"""
+name: reachability_matrix
+author: wgsdn.fabric maintainers
+version_added: "0.1.0"
+short_description: Who reaches whom, as text lines
+description:
+  - Lays the ping results of every host's C(wgsdn.fabric.verify_host) result out as a matrix, sources as rows and
+    destinations as numbered columns; C(ok) reached, C(XX) not reached, C(?) not measured.
+positional: results
+options:
+  _input:
+    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
+    type: dict
+    required: true
+  results:
+    description: The C(wgsdn.fabric.verify_host) results of the hosts.
+    type: list
+    elements: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Print the matrix
+  ansible.builtin.debug:
+    msg: "{{ wgsdn_plan | wgsdn.fabric.reachability_matrix(groups['wgsdn_devices'] | map('extract', hostvars, '__verify') | list) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: Lines of text.
+  type: list
+  elements: str
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import verify
+
+
+def reachability_matrix(plan, results):
+    try:
+        return verify.reachability_matrix(plan, results)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError(f"wgsdn: overlay, variable 'results': cannot lay out the matrix ({exc})") from None
+
+
+class FilterModule:
+    def filters(self):
+        return {"reachability_matrix": reachability_matrix}

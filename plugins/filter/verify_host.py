@@ -1,0 +1,55 @@
+DOCUMENTATION = r"""
+name: verify_host
+author: wgsdn.fabric maintainers
+version_added: "0.1.0"
+short_description: Compare a host's live WireGuard, BIRD and reachability state with the plan
+description:
+  - Parses what O(host) reported (C(wg show all latest-handshakes), C(wg show interfaces), C(birdc show protocols),
+    C(birdc show bfd sessions), C(ip -4 route show proto bird) and a ping sweep) and checks it against the plan.
+  - Returns a readable report and the list of problems; an empty list means the host is as the inventory says.
+positional: host, observed
+options:
+  _input:
+    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
+    type: dict
+    required: true
+  host:
+    description: Inventory name of the host.
+    type: str
+    required: true
+  observed:
+    description:
+      - Command outputs, keyed C(handshakes), C(interfaces) (a list of names), C(protocols), C(bfd), C(routes) and C(ping)
+        (lines C(ADDRESS ok) or C(ADDRESS fail)).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Check this host
+  ansible.builtin.set_fact:
+    __verify: "{{ wgsdn_plan | wgsdn.fabric.verify_host(inventory_hostname, {'handshakes': __wg.stdout, 'interfaces': __ifs.stdout.split(), 'ping': __ping.stdout}) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: C(host), C(report) (lines), C(problems) (lines) and C(ping) (address to reachable).
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import verify
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
+
+
+def verify_host(plan, host, observed):
+    try:
+        return verify.check_host(plan, host, observed)
+    except (PlanError, KeyError) as exc:
+        raise AnsibleFilterError(f"wgsdn: host '{host}', variable 'observed': cannot verify ({exc})") from None
+
+
+class FilterModule:
+    def filters(self):
+        return {"verify_host": verify_host}

@@ -1,0 +1,161 @@
+"""Compare what a host reports (wg, birdc, ip, ping) with what the plan says it should be.
+
+The parsers read the plain text of ``wg show all latest-handshakes``,
+``birdc show protocols``, ``birdc show bfd sessions``, ``ip -4 route show proto
+bird`` and a ping sweep, so verification needs nothing on the hosts beyond the
+tools the roles install.
+"""
+
+import re
+import time
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import GATEWAY, ROUTED
+
+_TIMESTAMP = re.compile(r"^\d[\d:.\-]*$")
+
+
+def parse_handshakes(text):
+    """``{(interface, public_key): epoch}`` from ``wg show all latest-handshakes``."""
+    result = {}
+    for line in (text or "").splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[2].isdigit():
+            result[(fields[0], fields[1])] = int(fields[2])
+    return result
+
+
+def parse_bird_protocols(text):
+    """``{name: (state, info)}`` from ``birdc show protocols``."""
+    result = {}
+    for line in (text or "").splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and fields[0] not in ("BIRD", "Name") and fields[3] in ("up", "down", "start", "stop"):
+            rest = fields[4:]
+            while rest and _TIMESTAMP.match(rest[0]):  # "Since" is one or two tokens (time, or date and time)
+                rest = rest[1:]
+            result[fields[0]] = (fields[3], " ".join(rest))
+    return result
+
+
+def parse_bfd_sessions(text):
+    """``{neighbor_address: (interface, state)}`` from ``birdc show bfd sessions``."""
+    result = {}
+    for line in (text or "").splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[0].count(".") == 3 and fields[2] in ("Up", "Down", "Init", "AdminDown"):
+            result[fields[0]] = (fields[1], fields[2])
+    return result
+
+
+def parse_routes(text):
+    """The destination prefixes of ``ip -4 route show`` lines (``10.0.0.4`` becomes ``10.0.0.4/32``)."""
+    prefixes = set()
+    for line in (text or "").splitlines():
+        fields = line.split()
+        if not fields or fields[0] in ("nexthop", "default"):
+            continue
+        prefixes.add(fields[0] if "/" in fields[0] else f"{fields[0]}/32")
+    return prefixes
+
+
+def expected_bfd_neighbors(plan, host_name):
+    routes = topology.static_routes(plan, host_name)
+    neighbors = {address for route in routes for address in route["via"]}
+    neighbors.update(s["neighbor"] for s in topology.bgp_neighbors(plan, host_name))
+    return sorted(neighbors)
+
+
+def expected_kernel_routes(plan, host_name):
+    """Prefixes BIRD should have put in this host's kernel table (routed mode)."""
+    if plan["mode"] != ROUTED:
+        return []
+    host = plan["hosts"][host_name]
+    if host["role"] != GATEWAY:
+        return [r["prefix"] for r in topology.static_routes(plan, host_name)]
+    own = {r["prefix"] for r in topology.static_routes(plan, host_name) if r["own"]}
+    wanted = {p for origin in topology.route_origins(plan) for p in origin["prefixes"]}
+    return sorted(wanted - own)
+
+
+def check_host(plan, host_name, observed, now=None):
+    """A readable report and the list of problems for one host.
+
+    ``observed``: ``handshakes``, ``protocols``, ``bfd``, ``routes`` and
+    ``ping`` (command outputs, the BIRD ones empty outside routed mode) and
+    ``interfaces`` (names of the host's WireGuard interfaces).
+    """
+    now = now or time.time()
+    problems = []
+    report = [f"{host_name} ({plan['hosts'][host_name]['role']}, {plan['hosts'][host_name]['address']}):"]
+
+    handshakes = parse_handshakes(observed.get("handshakes"))
+    present = set(observed.get("interfaces") or [])
+    for iface in topology.wg_interfaces(plan, host_name):
+        if iface["name"] not in present:
+            problems.append(f"interface {iface['name']} is missing")
+            report.append(f"  {iface['name']}: MISSING")
+            continue
+        report.append(f"  {iface['name']}:")
+        for peer in iface["peers"]:
+            epoch = handshakes.get((iface["name"], peer["public_key"]))
+            if epoch is None:
+                problems.append(f"{iface['name']}: peer {peer['name']} is not configured")
+                state = "NOT CONFIGURED"
+            elif epoch == 0:
+                problems.append(f"{iface['name']}: no handshake with {peer['name']} yet")
+                state = "no handshake"
+            else:
+                state = f"handshake {int(now - epoch)} s ago"
+            report.append(f"    peer {peer['name']}: {state}")
+
+    if plan["mode"] == ROUTED:
+        protocols = parse_bird_protocols(observed.get("protocols"))
+        for session in topology.bgp_neighbors(plan, host_name):
+            state, info = protocols.get(session["name"], ("absent", ""))
+            if info != "Established":
+                problems.append(f"BGP {session['name']} with {session['peer']} is {info or state}")
+            report.append(f"  BGP {session['name']} ({session['peer']} {session['neighbor']}): {info or state}")
+        sessions = parse_bfd_sessions(observed.get("bfd"))
+        for neighbor in expected_bfd_neighbors(plan, host_name):
+            iface, state = sessions.get(neighbor, ("-", "absent"))
+            if state != "Up":
+                problems.append(f"BFD with {neighbor} is {state}")
+            report.append(f"  BFD {neighbor} on {iface}: {state}")
+        routes = parse_routes(observed.get("routes"))
+        missing = [p for p in expected_kernel_routes(plan, host_name) if p not in routes]
+        problems.extend(f"route to {p} is missing" for p in missing)
+        report.append(f"  routes from BIRD: {len(routes)} installed, {len(missing)} missing{': ' + ', '.join(missing) if missing else ''}")
+
+    ping = parse_ping(observed.get("ping"))
+    names = {h["address"]: n for n, h in plan["hosts"].items()}
+    unreachable = sorted(a for a, ok in ping.items() if not ok)
+    problems.extend(f"cannot reach {names.get(a, a)} ({a})" for a in unreachable)
+    report.append(f"  reaches {sum(ping.values())} of {len(ping)} other hosts")
+    return {"host": host_name, "report": report, "problems": [f"{host_name}: {p}" for p in problems], "ping": ping}
+
+
+def parse_ping(text):
+    """``{address: reachable}`` from lines ``ADDRESS ok`` / ``ADDRESS fail`` of the ping sweep."""
+    result = {}
+    for line in (text or "").splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[1] in ("ok", "fail"):
+            result[fields[0]] = fields[1] == "ok"
+    return result
+
+
+def reachability_matrix(plan, results):
+    """Rows are sources, columns destinations (numbered); ``results``: ``check_host`` outputs with ``ping``."""
+    names = list(plan["hosts"])
+    pings = {r["host"]: r.get("ping") or {} for r in results}
+    width = max(len(n) for n in names)
+    lines = [" " * width + "".join(f" {i:>2}" for i in range(len(names)))]
+    for name in names:
+        cells = []
+        for other in names:
+            ok = pings.get(name, {}).get(plan["hosts"][other]["address"])
+            cells.append("-" if other == name else {True: "ok", False: "XX"}.get(ok, "?"))
+        lines.append(f"{name:>{width}}" + "".join(f" {c:>2}" for c in cells))
+    lines.append("columns: " + ", ".join(f"{i}={n}" for i, n in enumerate(names)))
+    return lines

@@ -1,0 +1,95 @@
+"""Verification: parsing real command output and judging it against the plan."""
+
+import pytest
+from conftest import article_topology
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology, verify
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
+
+NOW = 1_800_000_000
+
+PROTOCOLS = """BIRD 2.0.12 ready.
+Name       Proto      Table      State  Since         Info
+device1    Device     ---        up     00:25:01.123
+kernel1    Kernel     master4    up     00:25:01.123
+wgsdn_routes Static   master4    up     00:25:01.123
+bfd1       BFD        ---        up     00:25:01.123
+bgp_gateway2 BGP      ---        up     00:25:03.456  Established
+"""
+
+BFD = """BIRD 2.0.12 ready.
+bfd1:
+IP address                Interface  State      Since         Interval  Timeout
+10.0.0.5                  wg-gateway2 Up        00:25:02.000    0.050    0.250
+10.0.0.1                  wg0        Up         00:25:02.000    0.050    0.250
+10.0.0.3                  wg0        Down       00:25:02.000    1.000    0.000
+"""
+
+ROUTES = """10.0.0.1 via 10.0.0.1 dev wg0 proto bird metric 32
+10.0.0.4 via 10.0.0.5 dev wg-gateway2 proto bird metric 32
+10.0.0.3 via 10.0.0.3 dev wg0 proto bird metric 32
+10.0.0.5 via 10.0.0.5 dev wg-gateway2 proto bird metric 32
+"""
+
+
+@pytest.fixture
+def plan(tmp_path):
+    return compute_plan(*article_topology(3), StateFile(str(tmp_path / "s.json")))
+
+
+def observed_for(plan, host, **overrides):
+    lines = []
+    for iface in topology.wg_interfaces(plan, host):
+        lines.extend(f"{iface['name']}\t{p['public_key']}\t{NOW - 5}" for p in iface["peers"])
+    others = [h["address"] for n, h in plan["hosts"].items() if n != host]
+    data = {
+        "interfaces": [i["name"] for i in topology.wg_interfaces(plan, host)],
+        "handshakes": "\n".join(lines),
+        "protocols": PROTOCOLS,
+        "bfd": BFD,
+        "routes": ROUTES,
+        "ping": "\n".join(f"{a} ok" for a in others),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_parsers():
+    assert verify.parse_bird_protocols(PROTOCOLS)["bgp_gateway2"] == ("up", "Established")
+    assert verify.parse_bfd_sessions(BFD) == {"10.0.0.5": ("wg-gateway2", "Up"), "10.0.0.1": ("wg0", "Up"), "10.0.0.3": ("wg0", "Down")}
+    assert verify.parse_routes(ROUTES) == {"10.0.0.1/32", "10.0.0.4/32", "10.0.0.3/32", "10.0.0.5/32"}
+    dated = verify.parse_bird_protocols("bgp_x      BGP        ---        start  2026-11-24 23:59:59  Active        Socket: Connection refused")
+    assert dated == {"bgp_x": ("start", "Active Socket: Connection refused")}
+    assert verify.parse_handshakes("wg0\tKEY=\t0\nwg0\tOTHER=\t17\n") == {("wg0", "KEY="): 0, ("wg0", "OTHER="): 17}
+    assert verify.parse_ping("10.0.0.1 ok\n10.0.0.2 fail\n") == {"10.0.0.1": True, "10.0.0.2": False}
+
+
+def test_gateway_report_names_each_problem(plan):
+    result = verify.check_host(plan, "gateway1", observed_for(plan, "gateway1"), now=NOW)
+    # BFD with device2 (10.0.0.3) is Down; 10.0.0.6 (device4 via gateway2) is missing from the kernel.
+    assert result["problems"] == ["gateway1: BFD with 10.0.0.3 is Down", "gateway1: route to 10.0.0.6/32 is missing"]
+    assert "  BGP bgp_gateway2 (gateway2 10.0.0.5): Established" in result["report"]
+    assert "    peer device1: handshake 5 s ago" in result["report"]
+
+
+def test_missing_interface_unconfigured_peer_and_unreachable_host(plan):
+    observed = observed_for(plan, "device1", interfaces=[], ping="10.0.0.4 fail\n10.0.0.2 ok")
+    result = verify.check_host(plan, "device1", observed, now=NOW)
+    assert "device1: interface wg-gateway1 is missing" in result["problems"]
+    assert "device1: cannot reach device3 (10.0.0.4)" in result["problems"]
+    observed = observed_for(plan, "device1", handshakes="")
+    assert "device1: wg-gateway1: peer gateway1 is not configured" in verify.check_host(plan, "device1", observed, now=NOW)["problems"]
+
+
+def test_bgp_down_is_a_problem(plan):
+    observed = observed_for(plan, "gateway1", protocols=PROTOCOLS.replace("up     00:25:03.456  Established", "start  00:25:03.456  Active"))
+    assert "gateway1: BGP bgp_gateway2 with gateway2 is Active" in verify.check_host(plan, "gateway1", observed, now=NOW)["problems"]
+
+
+def test_matrix(plan):
+    results = [verify.check_host(plan, h, observed_for(plan, h), now=NOW) for h in plan["hosts"]]
+    results[0]["ping"]["10.0.0.4"] = False
+    lines = verify.reachability_matrix(plan, results)
+    assert lines[1].split() == ["gateway1", "-", "ok", "ok", "ok", "XX", "ok"]
+    assert lines[-1].startswith("columns: 0=gateway1, 1=gateway2")
