@@ -31,6 +31,13 @@ options:
     default: false
     vars:
       - name: wgsdn_state_prune
+  rotate:
+    description:
+      - Host names (or C(all)) whose WireGuard key pair is replaced, together with the preshared keys of every
+        pair they belong to. Used by C(playbooks/rotate_keys.yml); only for one computation of the plan per run.
+    type: list
+    elements: str
+    default: []
 notes:
   - The result holds private keys. Set it with C(no_log=true) and never print it.
 """
@@ -95,6 +102,7 @@ class LookupModule(LookupBase):
                 inputs,
                 self._state_file(path),
                 prune=self.get_option("prune"),
+                rotate=self.get_option("rotate"),
                 write=not variables.get("ansible_check_mode", False),
             )
         except PlanError as exc:

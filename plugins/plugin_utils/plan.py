@@ -47,8 +47,13 @@ def required_pairs(overlay):
     return pairs
 
 
-def allocate(overlay, state, prune=False):
-    """Return ``(new_state, changed)``; ``state`` is not modified. Raises PlanError."""
+def allocate(overlay, state, prune=False, rotate=()):
+    """Return ``(new_state, changed)``; ``state`` is not modified. Raises PlanError.
+
+    ``rotate``: host names (or ``["all"]``) whose key pair, and the preshared
+    keys of whose pairs, are replaced by new ones.
+    """
+    rotate = _rotation_set(overlay, rotate)
     new = copy.deepcopy(state)
     entries = new["hosts"]
     network = overlay.network
@@ -97,7 +102,7 @@ def allocate(overlay, state, prune=False):
                 hint = f"; {departed} departed host(s) still reserve addresses: prune them with wgsdn_state_prune=true" if departed else ""
                 raise PlanError(host.name, "wgsdn_network", f"no free address left in {network} for this host{hint}")
             entry["address"] = str(address)
-        if "private_key" not in entry:
+        if "private_key" not in entry or host.name in rotate:
             entry["private_key"] = keys.generate_private_key()
         if host.role == GATEWAY and "gateway_id" not in entry:
             entry["gateway_id"] = new["next_gateway_id"]
@@ -108,12 +113,22 @@ def allocate(overlay, state, prune=False):
     wanted = {pair_key(a, b) for a, b in required_pairs(overlay)} if overlay.preshared_keys else set()
     psks = new["preshared_keys"]
     for pair in wanted:
-        if pair not in psks:
+        if pair not in psks or any(name in rotate for name in pair.split("|")):
             psks[pair] = keys.generate_preshared_key()
     if prune:
         for pair in [p for p in psks if p not in wanted]:
             del psks[pair]
     return new, new != state
+
+
+def _rotation_set(overlay, rotate):
+    names = [rotate] if isinstance(rotate, str) else list(rotate or ())
+    if names == ["all"]:
+        return set(overlay.hosts)
+    for name in names:
+        if name not in overlay.hosts:
+            raise PlanError(name, "wgsdn_rotate_keys", "is not a host of the overlay; give host names or 'all'")
+    return set(names)
 
 
 def _free_addresses(network, taken):

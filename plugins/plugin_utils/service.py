@@ -19,7 +19,7 @@ INPUT_VARIABLES = (
 )
 
 
-def compute_plan(gateways, devices, hostvars, state_file, prune=False, write=True):
+def compute_plan(gateways, devices, hostvars, state_file, prune=False, write=True, rotate=()):
     """Validate, allocate under the state file's lock, persist if anything changed.
 
     Everything that can fail runs before the state file is written, so a bad
@@ -28,7 +28,7 @@ def compute_plan(gateways, devices, hostvars, state_file, prune=False, write=Tru
     overlay = build_overlay(gateways, devices, hostvars)
     with state_file.locked():
         state = state_file.load()
-        new_state, changed = allocate(overlay, state, prune=prune)
+        new_state, changed = allocate(overlay, state, prune=prune, rotate=rotate)
         plan = make_plan(overlay, new_state)
         if changed and write:
             state_file.save(new_state)

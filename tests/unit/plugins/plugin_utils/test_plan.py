@@ -142,3 +142,19 @@ def test_gateways_get_stable_numbers_and_private_asns(state_path):
 def test_check_mode_writes_nothing(state_path):
     plan_of(state_path, *article_topology(2), write=False)
     assert not state_path.exists()
+
+
+def test_rotation_replaces_only_the_named_hosts_keys_and_their_pairs(state_path):
+    gateways, devices, hostvars = article_topology(3)
+    before = plan_of(state_path, gateways, devices, hostvars)
+    after = plan_of(state_path, gateways, devices, hostvars, rotate=["device1"])
+    assert after["hosts"]["device1"]["private_key"] != before["hosts"]["device1"]["private_key"]
+    assert after["hosts"]["device1"]["address"] == before["hosts"]["device1"]["address"]
+    for name in ("device2", "gateway1", "gateway2"):
+        assert after["hosts"][name]["private_key"] == before["hosts"][name]["private_key"]
+    changed = {p for p in after["preshared_keys"] if after["preshared_keys"][p] != before["preshared_keys"][p]}
+    assert changed == {"device1|gateway1"}
+    everything = plan_of(state_path, gateways, devices, hostvars, rotate="all")
+    assert all(everything["hosts"][n]["private_key"] != after["hosts"][n]["private_key"] for n in after["hosts"])
+    with pytest.raises(PlanError, match="host 'ghost', variable 'wgsdn_rotate_keys'"):
+        plan_of(state_path, gateways, devices, hostvars, rotate=["ghost"])
