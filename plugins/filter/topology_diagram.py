@@ -1,0 +1,51 @@
+DOCUMENTATION = r"""
+name: topology_diagram
+author: wgsdn.fabric maintainers
+version_added: "0.1.0"
+short_description: Draw the overlay as Graphviz DOT or Mermaid
+description:
+  - Gateways (with their ASN), devices (with their subnets), device uplinks and the BGP links between gateways,
+    drawn from the plan, so the picture always matches the inventory.
+  - C(playbooks/diagram.yml) writes both formats and an SVG when Graphviz is installed.
+positional: format
+options:
+  _input:
+    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
+    type: dict
+    required: true
+  format:
+    description: C(dot) for Graphviz, C(mermaid) for a Markdown document with a Mermaid graph.
+    type: str
+    default: dot
+    choices: [dot, mermaid]
+"""
+
+EXAMPLES = r"""
+- name: Write the diagram
+  ansible.builtin.copy:
+    content: "{{ wgsdn_plan | wgsdn.fabric.topology_diagram('mermaid') }}"
+    dest: topology.md
+    mode: "0644"
+"""
+
+RETURN = r"""
+_value:
+  description: The diagram source text.
+  type: str
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import diagram
+
+
+def topology_diagram(plan, format="dot"):
+    try:
+        return diagram.render(plan, format)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError(f"wgsdn: overlay, variable 'format': cannot draw the diagram ({exc})") from None
+
+
+class FilterModule:
+    def filters(self):
+        return {"topology_diagram": topology_diagram}

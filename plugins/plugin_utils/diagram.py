@@ -1,0 +1,74 @@
+"""The overlay as a diagram: Graphviz DOT and Mermaid, drawn from the plan."""
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import DIRECT, GATEWAY, ROUTED
+
+FORMATS = ("dot", "mermaid")
+
+
+def links(plan):
+    """``(a, b, kind)`` for every WireGuard link; kind is ``bgp`` (gateway mesh) or ``wireguard``."""
+    hosts = plan["hosts"]
+    names = list(hosts)
+    result = []
+    if plan["mode"] == DIRECT:
+        result.extend((a, b, "wireguard") for i, a in enumerate(names) for b in names[i + 1 :])
+        return result
+    gateways = [n for n in names if hosts[n]["role"] == GATEWAY]
+    if plan["mode"] == ROUTED:
+        result.extend((a, b, "bgp") for i, a in enumerate(gateways) for b in gateways[i + 1 :])
+    result.extend((n, uplink, "wireguard") for n in names for uplink in hosts[n]["uplinks"])
+    return result
+
+
+def _label(name, host, separator):
+    parts = [name, host["address"]]
+    if host.get("asn"):
+        parts.append(f"AS{host['asn']}")
+    parts.extend(host["subnets"])
+    return separator.join(parts)
+
+
+def to_dot(plan):
+    lines = [
+        "graph wgsdn {",
+        f'  label="wgsdn overlay {plan["network"]} ({plan["mode"]})"; labelloc=t; fontname="Helvetica";',
+        '  node [fontname="Helvetica", fontsize=10]; edge [fontname="Helvetica", fontsize=9];',
+    ]
+    for name, host in plan["hosts"].items():
+        shape = 'shape=box, style="rounded,bold,filled", fillcolor="#dbe9f6"' if host["role"] == GATEWAY else 'shape=ellipse, style=filled, fillcolor="#f3f3f3"'
+        label = _label(name, host, "\\n")
+        lines.append(f'  "{name}" [{shape}, label="{label}"];')
+    for a, b, kind in links(plan):
+        style = (
+            'style=bold, color="#1f5fa8", label="eBGP + BFD"'
+            if kind == "bgp"
+            else ('label="BFD", color="#555555"' if plan["mode"] == ROUTED else 'color="#555555"')
+        )
+        lines.append(f'  "{a}" -- "{b}" [{style}];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_id(name):
+    return "n_" + "".join(c if c.isalnum() else "_" for c in name)
+
+
+def to_mermaid(plan):
+    lines = [f"# wgsdn overlay {plan['network']} ({plan['mode']})", "", "```mermaid", "graph LR"]
+    for name, host in plan["hosts"].items():
+        label = _label(name, host, "<br/>")
+        node = f'{_mermaid_id(name)}["{label}"]' if host["role"] == GATEWAY else f'{_mermaid_id(name)}("{label}")'
+        lines.append(f"  {node}")
+    for a, b, kind in links(plan):
+        arrow = "==eBGP + BFD===" if kind == "bgp" else ("---|BFD|" if plan["mode"] == ROUTED else "---")
+        lines.append(f"  {_mermaid_id(a)} {arrow} {_mermaid_id(b)}")
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def render(plan, fmt):
+    if fmt == "dot":
+        return to_dot(plan)
+    if fmt == "mermaid":
+        return to_mermaid(plan)
+    raise ValueError(f"unknown diagram format {fmt!r}; use one of {', '.join(FORMATS)}")
