@@ -4,7 +4,7 @@ import json
 import stat
 
 import pytest
-from ansible_run import ansible_doc, playbook, write_inventory
+from ansible_run import ROOT, ansible_doc, playbook, write_inventory
 from conftest import article_topology
 
 PLAY = """
@@ -99,17 +99,10 @@ def test_explicit_state_file_option(site, tmp_path_factory):
     assert not (site / "wgsdn-state.json").exists()
 
 
-@pytest.mark.parametrize(
-    "kind, name",
-    [
-        ("lookup", "allocate"),
-        ("filter", "allowed_ips"),
-        ("filter", "static_routes"),
-        ("filter", "wg_interfaces"),
-        ("filter", "bgp_neighbors"),
-        ("filter", "bird_settings"),
-    ],
-)
+PLUGINS = [(kind, path.stem) for kind in ("lookup", "filter") for path in sorted((ROOT / "plugins" / kind).glob("*.py")) if path.stem != "__init__"]
+
+
+@pytest.mark.parametrize("kind, name", PLUGINS)
 def test_ansible_doc_shows_every_plugin(kind, name):
     result = ansible_doc("-t", kind, f"wgsdn.fabric.{name}")
     assert result.returncode == 0, result.stderr
