@@ -74,7 +74,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.parsing.vault import VaultLib, is_encrypted
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import DEVICES_GROUP, GATEWAYS_GROUP, PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENTS_GROUP, DEVICES_GROUP, GATEWAYS_GROUP, PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import INPUT_VARIABLES, compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
 
@@ -88,9 +88,10 @@ class LookupModule(LookupBase):
         groups = variables.get("groups", {})
         gateways = list(groups.get(GATEWAYS_GROUP, []))
         devices = list(groups.get(DEVICES_GROUP, []))
+        clients = list(groups.get(CLIENTS_GROUP, []))
         hostvars = variables.get("hostvars", {})
         inputs = {}
-        for name in dict.fromkeys(gateways + devices):
+        for name in dict.fromkeys(gateways + devices + clients):
             source = hostvars.get(name, {})
             inputs[name] = {key: source.get(key) for key in INPUT_VARIABLES if key in source}
 
@@ -103,6 +104,7 @@ class LookupModule(LookupBase):
                 self._state_file(path),
                 prune=self.get_option("prune"),
                 rotate=self.get_option("rotate"),
+                clients=clients,
                 write=not variables.get("ansible_check_mode", False),
             )
         except PlanError as exc:

@@ -20,6 +20,7 @@ DEVICE = "device"
 CLIENT = "client"
 
 DEFAULT_GATEWAY_PORT = 51820
+CLIENT_KEEPALIVE = 25
 IFNAMSIZ = 15  # Linux interface names: at most 15 characters
 ASN_BASE = 4200000000  # RFC 6996 private 4-byte ASNs: gateway N gets ASN_BASE + N
 ASN_MAX = 4294967294
@@ -204,6 +205,8 @@ def _build_host(name, role, hv, network):
         host.pinned_address = addr
 
     port = hv.get("wgsdn_listen_port")
+    if port is not None and role == CLIENT:
+        raise PlanError(name, "wgsdn_listen_port", "unmanaged clients (wgsdn_clients) never listen; they dial their gateway")
     if port is not None:
         host.listen_port = parse_port(port, name, "wgsdn_listen_port")
     elif role == GATEWAY:
@@ -216,6 +219,8 @@ def _build_host(name, role, hv, network):
 
     if hv.get("wgsdn_persistent_keepalive") is not None:
         host.keepalive = parse_int(hv["wgsdn_persistent_keepalive"], name, "wgsdn_persistent_keepalive", 0, 65535, "a number of seconds")
+    elif role == CLIENT:
+        host.keepalive = CLIENT_KEEPALIVE  # phones and laptops sit behind NAT
 
     for value in _as_list(hv.get("wgsdn_subnets"), name, "wgsdn_subnets"):
         host.subnets.append(parse_network(value, name, "wgsdn_subnets"))
@@ -263,8 +268,10 @@ def validate(overlay):
         elif not host.uplinks and len(gateways) > 1:
             names = ", ".join(g.name for g in gateways)
             raise PlanError(host.name, "wgsdn_uplinks", f"not set, and there are {len(gateways)} gateways ({names}); say which this host attaches to")
-        if host.uplinks and len(gateways) == 1 and len(host.uplinks) > 1:
-            raise PlanError(host.name, "wgsdn_uplinks", "lists the single gateway more than once")
+        if host.role == CLIENT and not gateways:
+            raise PlanError(host.name, "groups", f"unmanaged clients attach to a gateway, and {GATEWAYS_GROUP} is empty")
+        if host.role == CLIENT and len(host.uplinks) > 1:
+            raise PlanError(host.name, "wgsdn_uplinks", "an unmanaged client attaches to one gateway: it runs no BFD to fail over between several")
 
     mode = overlay.mode
     if mode == DIRECT:

@@ -19,13 +19,13 @@ INPUT_VARIABLES = (
 )
 
 
-def compute_plan(gateways, devices, hostvars, state_file, prune=False, write=True, rotate=()):
+def compute_plan(gateways, devices, hostvars, state_file, prune=False, write=True, rotate=(), clients=()):
     """Validate, allocate under the state file's lock, persist if anything changed.
 
     Everything that can fail runs before the state file is written, so a bad
     inventory or a corrupt state leaves the file byte-for-byte as it was.
     """
-    overlay = build_overlay(gateways, devices, hostvars)
+    overlay = build_overlay(gateways, devices, hostvars, clients=clients)
     with state_file.locked():
         state = state_file.load()
         new_state, changed = allocate(overlay, state, prune=prune, rotate=rotate)

@@ -22,7 +22,7 @@ import re
 
 import netaddr
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import DIRECT, GATEWAY, HUB, ROUTED, PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DIRECT, GATEWAY, HUB, ROUTED, PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import pair_key
 
 
@@ -141,6 +141,9 @@ def wg_interfaces(plan, host_name):
     host = _host(plan, host_name)
     own_cidr = f"{host['address']}/{plan['prefixlen']}"
     peers = neighbours(plan, host_name)
+    if host["role"] == CLIENT:
+        # A phone or laptop: one plain interface, its own /32, routes from AllowedIPs.
+        return [_interface(plan, host_name, plan["interface"], peers, address=f"{host['address']}/32")]
     if plan["mode"] != ROUTED:
         return [_interface(plan, host_name, plan["interface"], peers, address=own_cidr)]
     if host["role"] != GATEWAY:
@@ -158,8 +161,10 @@ def static_routes(plan, host_name):
     """The static routes a host installs (``via``) and announces (``own``).
 
     Empty outside ``routed`` mode, where wg-quick installs routes itself.
-    Each route: ``prefix``, ``via`` (next-hop overlay addresses, tied to BFD),
-    ``own`` (a prefix this host originates: announced, never put in its kernel).
+    Each route: ``prefix``, ``via`` (next-hop overlay addresses), ``bfd``
+    (whether the next hops run BFD: every managed host does, unmanaged clients
+    do not) and ``own`` (a prefix this host originates: announced, never put in
+    its kernel).
     """
     host = _host(plan, host_name)
     if plan["mode"] != ROUTED:
@@ -167,20 +172,23 @@ def static_routes(plan, host_name):
     hosts = plan["hosts"]
     routes = []
     if host["role"] == GATEWAY:
-        routes.append({"prefix": f"{host['address']}/32", "via": [], "own": True})
-        routes.extend({"prefix": s, "via": [], "own": True} for s in host["subnets"])
+        routes.append({"prefix": f"{host['address']}/32", "via": [], "bfd": False, "own": True})
+        routes.extend({"prefix": s, "via": [], "bfd": False, "own": True} for s in host["subnets"])
         for name in neighbours(plan, host_name):
             device = hosts[name]
             if device["role"] == GATEWAY:
                 continue
-            routes.append({"prefix": f"{device['address']}/32", "via": [device["address"]], "own": False})
-            routes.extend({"prefix": s, "via": [device["address"]], "own": False} for s in device["subnets"])
+            via = {"via": [device["address"]], "bfd": device["role"] != CLIENT, "own": False}
+            routes.append({"prefix": f"{device['address']}/32", **via})
+            routes.extend({"prefix": s, **via} for s in device["subnets"])
         return routes
-    via = [hosts[u]["address"] for u in host["uplinks"]]
-    routes.append({"prefix": plan["network"], "via": via, "own": False})
+    if host["role"] == CLIENT:
+        return []
+    via = {"via": [hosts[u]["address"] for u in host["uplinks"]], "bfd": True, "own": False}
+    routes.append({"prefix": plan["network"], **via})
     for name, other in hosts.items():
         if name != host_name:
-            routes.extend({"prefix": s, "via": via, "own": False} for s in other["subnets"])
+            routes.extend({"prefix": s, **via} for s in other["subnets"])
     return routes
 
 
@@ -229,7 +237,7 @@ def route_origins(plan):
 def bird_settings(plan, host_name):
     """Everything a host's bird.conf needs; ``enabled`` is false outside routed mode."""
     host = _host(plan, host_name)
-    enabled = plan["mode"] == ROUTED
+    enabled = plan["mode"] == ROUTED and host["role"] != CLIENT
     return {
         "enabled": enabled,
         "router_id": host["address"],

@@ -61,7 +61,7 @@ def parse_routes(text):
 
 def expected_bfd_neighbors(plan, host_name):
     routes = topology.static_routes(plan, host_name)
-    neighbors = {address for route in routes for address in route["via"]}
+    neighbors = {address for route in routes if route["bfd"] for address in route["via"]}
     neighbors.update(s["neighbor"] for s in topology.bgp_neighbors(plan, host_name))
     return sorted(neighbors)
 

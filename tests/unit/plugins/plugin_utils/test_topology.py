@@ -58,11 +58,11 @@ def test_article_topology_3(plan_for):
         {"name": "bgp_gateway2", "peer": "gateway2", "neighbor": "10.0.0.5", "interface": "wg-gateway2", "local_as": ASN_BASE + 1, "remote_as": ASN_BASE + 2},
     ]
     assert topology.static_routes(plan, "gateway2") == [
-        {"prefix": "10.0.0.5/32", "via": [], "own": True},
-        {"prefix": "10.0.0.4/32", "via": ["10.0.0.4"], "own": False},
-        {"prefix": "10.0.0.6/32", "via": ["10.0.0.6"], "own": False},
+        {"prefix": "10.0.0.5/32", "via": [], "bfd": False, "own": True},
+        {"prefix": "10.0.0.4/32", "via": ["10.0.0.4"], "bfd": True, "own": False},
+        {"prefix": "10.0.0.6/32", "via": ["10.0.0.6"], "bfd": True, "own": False},
     ]
-    assert topology.static_routes(plan, "device1") == [{"prefix": "10.0.0.0/24", "via": ["10.0.0.2"], "own": False}]
+    assert topology.static_routes(plan, "device1") == [{"prefix": "10.0.0.0/24", "via": ["10.0.0.2"], "bfd": True, "own": False}]
     origins = {o["gateway"]: o["prefixes"] for o in topology.route_origins(plan)}
     assert origins == {"gateway1": ["10.0.0.2/32", "10.0.0.1/32", "10.0.0.3/32"], "gateway2": ["10.0.0.5/32", "10.0.0.4/32", "10.0.0.6/32"]}
 
@@ -82,10 +82,10 @@ def test_dual_homed_device_with_subnets(plan_for):
     assert gw1_peers["device4"]["endpoint"] == "device4:51901"
     assert gw1_peers["device4"]["persistent_keepalive"] is None
     routes = topology.static_routes(plan, "device4")
-    assert routes[0] == {"prefix": "10.0.0.0/24", "via": ["10.0.0.5", "10.0.0.2"], "own": False}
-    assert {"prefix": "192.168.3.0/24", "via": ["10.0.0.5", "10.0.0.2"], "own": False} in routes
-    assert {"prefix": "192.168.100.0/24", "via": [], "own": True} in topology.static_routes(plan, "gateway1")
-    assert {"prefix": "192.168.3.0/24", "via": ["10.0.0.4"], "own": False} in topology.static_routes(plan, "gateway2")
+    assert routes[0] == {"prefix": "10.0.0.0/24", "via": ["10.0.0.5", "10.0.0.2"], "bfd": True, "own": False}
+    assert {"prefix": "192.168.3.0/24", "via": ["10.0.0.5", "10.0.0.2"], "bfd": True, "own": False} in routes
+    assert {"prefix": "192.168.100.0/24", "via": [], "bfd": False, "own": True} in topology.static_routes(plan, "gateway1")
+    assert {"prefix": "192.168.3.0/24", "via": ["10.0.0.4"], "bfd": True, "own": False} in topology.static_routes(plan, "gateway2")
     origins = {o["gateway"]: o["prefixes"] for o in topology.route_origins(plan)}
     assert "10.0.0.6/32" in origins["gateway1"] and "10.0.0.6/32" in origins["gateway2"]
 
@@ -130,3 +130,36 @@ def test_bgp_symbols_are_unique_and_valid(plan_for):
     names = [s["name"] for s in topology.bgp_neighbors(plan, "1gw")]
     assert names == ["bgp_gw_a", "bgp_gw_a_2"]
     assert [s["name"] for s in topology.bgp_neighbors(plan, "gw-a")] == ["bgp_gw_a", "bgp_h_1gw"]
+
+
+def test_unmanaged_client_in_routed_mode(tmp_path):
+    gateways, devices, hostvars = article_topology(3)
+    hostvars["phone"] = dict(NET, wgsdn_uplinks=["gateway1"])
+    plan = compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "s.json")), clients=["phone"])
+    phone = plan["hosts"]["phone"]
+    assert phone["role"] == "client"
+    assert summary(plan, "phone") == [("wg0", f"{phone['address']}/32", None, None, "auto", [("gateway1", ["10.0.0.0/24"], "gateway1:51820")])]
+    assert topology.wg_interfaces(plan, "phone")[0]["peers"][0]["persistent_keepalive"] == 25
+    assert {"prefix": f"{phone['address']}/32", "via": [phone["address"]], "bfd": False, "own": False} in topology.static_routes(plan, "gateway1")
+    gw1_access = topology.wg_interfaces(plan, "gateway1")[0]
+    assert ("phone", [f"{phone['address']}/32"], None) in [(p["name"], p["allowed_ips"], p["endpoint"]) for p in gw1_access["peers"]]
+    assert topology.bird_settings(plan, "phone")["enabled"] is False
+    assert "phone|gateway1" in plan["preshared_keys"] or "gateway1|phone" in plan["preshared_keys"]
+
+
+@pytest.mark.parametrize(
+    "gateways, values, variable, fragment",
+    [
+        (["gateway1"], {"wgsdn_listen_port": 51820}, "wgsdn_listen_port", "never listen"),
+        ([], {}, "groups", "wgsdn_gateways is empty"),
+        (["gateway1", "gateway2"], {"wgsdn_uplinks": ["gateway1", "gateway2"]}, "wgsdn_uplinks", "attaches to one gateway"),
+    ],
+)
+def test_client_errors(tmp_path, gateways, values, variable, fragment):
+    hostvars = {g: dict(NET) for g in gateways}
+    hostvars["dev"] = dict(NET, wgsdn_listen_port=1, wgsdn_uplinks=gateways[:1])
+    hostvars["phone"] = dict(NET, **values)
+    with pytest.raises(PlanError) as err:
+        compute_plan(gateways, ["dev"], hostvars, StateFile(str(tmp_path / "s.json")), clients=["phone"])
+    assert f"host 'phone', variable '{variable}'" in str(err.value)
+    assert fragment in str(err.value)
