@@ -14,10 +14,13 @@ log() { printf '[docker-engine] %s\n' "$*" >&2; }
 die() { printf '[docker-engine] ERROR: %s\n' "$*" >&2; exit 1; }
 
 TIMEOUT="${WGSDN_DOCKERD_TIMEOUT:-60}"
+bgpid=""
 DLOG="${WGSDN_DOCKERD_LOG:-/var/log/wgsdn-dockerd.log}"
 export DEBIAN_FRONTEND=noninteractive
 
 docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
+# pgrep (procps) may be absent on a minimal host: look at /proc directly.
+dockerd_running() { grep -qx dockerd /proc/[0-9]*/comm 2>/dev/null; }
 
 # The docker client found first on PATH may be newer than Debian's dockerd
 # (e.g. a docker 28 client in /usr/local/bin vs docker.io 20.10 = API 1.41).
@@ -40,6 +43,25 @@ fi
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (installs packages, starts dockerd)"
 
+# Address pool: keep every Docker network (the test underlay) inside
+# 172.16.0.0/12 in /24s. Docker's default falls back to 192.168.0.0/16 after
+# 15 networks, which would collide with the LAN test prefixes (and with the
+# DOCKER-USER drop rules of docker-user-rules.sh). Written before the package
+# is installed so that a systemd-started docker.service uses it too; an
+# existing daemon.json is left alone.
+DAEMON_JSON=/etc/docker/daemon.json
+if [ ! -e "$DAEMON_JSON" ]; then
+    mkdir -p /etc/docker
+    cat > "$DAEMON_JSON" <<'JSON'
+{
+  "default-address-pools": [ { "base": "172.16.0.0/12", "size": 24 } ]
+}
+JSON
+    log "wrote $DAEMON_JSON (address pool 172.16.0.0/12, /24 networks)"
+elif ! grep -q default-address-pools "$DAEMON_JSON"; then
+    log "WARNING: $DAEMON_JSON exists without default-address-pools; Docker may hand out 192.168.x networks"
+fi
+
 t0=$(date +%s)
 if ! command -v dockerd >/dev/null 2>&1 || ! command -v iptables >/dev/null 2>&1; then
     log "installing docker.io and iptables from Debian"
@@ -57,7 +79,7 @@ fi
 # Debian's iptables defaults to the nft backend; dockerd uses whatever
 # `iptables` is, which is fine as long as it is consistent. Nothing to do.
 
-if pgrep -x dockerd >/dev/null 2>&1; then
+if dockerd_running; then
     log "a dockerd process exists but does not answer yet; waiting for it"
 else
     # An init system may exist (then prefer it), but in this sandbox PID 1 is
@@ -66,20 +88,15 @@ else
         log "starting docker via systemd"
         systemctl start docker || log "systemctl start docker failed; falling back to a manual dockerd"
     fi
-    if ! pgrep -x dockerd >/dev/null 2>&1; then
+    if ! dockerd_running; then
         log "starting dockerd (log: $DLOG)"
         mkdir -p "$(dirname "$DLOG")"
         # Remove a stale pid file left by a dockerd killed earlier.
         if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
             rm -f /var/run/docker.pid
         fi
-        # Address pool: keep every Docker network (the test underlay) inside
-        # 172.16.0.0/12 in /24s. Docker's default falls back to 192.168.0.0/16
-        # after 15 networks, which would collide with the LAN test prefixes
-        # (and with the DOCKER-USER drop rules of docker-user-rules.sh).
-        setsid nohup dockerd --storage-driver=overlay2 \
-            --default-address-pool base=172.16.0.0/12,size=24 \
-            >>"$DLOG" 2>&1 </dev/null &
+        setsid nohup dockerd >>"$DLOG" 2>&1 </dev/null &
+        bgpid=$!
         disown || true
     fi
 fi
@@ -90,7 +107,7 @@ until docker_answers; do
         tail -n 30 "$DLOG" >&2 2>/dev/null || true
         die "dockerd did not answer within ${TIMEOUT}s (see $DLOG)"
     fi
-    if ! pgrep -x dockerd >/dev/null 2>&1; then
+    if ! dockerd_running && ! kill -0 "${bgpid:-0}" 2>/dev/null; then
         tail -n 30 "$DLOG" >&2 2>/dev/null || true
         die "dockerd exited (see $DLOG)"
     fi

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One entry point before Molecule (Makefile / CI): make this machine able to
+# run the collection's Molecule scenarios. Idempotent and fast when done.
+#   1. tools/docker-engine.sh      Docker engine answers (Debian docker.io)
+#   2. tools/docker-user-rules.sh  test prefixes can't leave via Docker NAT
+#   3. tools/build-images.sh       wgsdn/debian-systemd + wgsdn/node images
+#   4. tools/link-collection.sh    .cache/collections/.../wgsdn/fabric -> repo
+# Needs root on Debian 12; works non-interactively (CI=true, no stdin).
+# Extra arguments go to build-images.sh (e.g. --force).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf '[ensure-test-env] %s\n' "$*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || { log "ERROR: must run as root (installs packages, starts dockerd, sets iptables rules)"; exit 1; }
+
+T0=$(date +%s)
+step() {
+    local name="$1" t0 rc
+    shift
+    t0=$(date +%s)
+    log "--- $name"
+    "$@" </dev/null || { rc=$?; log "ERROR: $name failed (exit $rc)"; exit "$rc"; }
+    log "--- $name: $(( $(date +%s) - t0 ))s"
+}
+
+step docker-engine     bash "$HERE/docker-engine.sh"
+step docker-user-rules bash "$HERE/docker-user-rules.sh"
+step build-images      bash "$HERE/build-images.sh" "$@"
+step link-collection   bash "$HERE/link-collection.sh"
+
+log "test environment ready in $(( $(date +%s) - T0 ))s"
+log "run Molecule from the repo root, e.g.: molecule test -s smoke"
