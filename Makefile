@@ -6,13 +6,13 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath .cache/collections)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: help venv demo demo-down test unit lint molecule bench clean
+.PHONY: help venv demo demo-down test unit integration lint molecule bench clean
 
 help:
 	@echo "make demo       bring up a demo overlay in local containers and show it working"
 	@echo "make demo-down  remove the demo containers"
 	@echo "make test       every test: unit, lint, Molecule scenarios (installs what it needs)"
-	@echo "make unit | lint | molecule | bench"
+	@echo "make unit | integration | lint | molecule | bench"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	python3 -m venv $(VENV)
@@ -32,6 +32,9 @@ demo-down: venv
 unit: venv
 	$(PY) -m pytest -q tests/unit
 
+integration: venv
+	$(PY) -m pytest -q tests/integration
+
 lint: venv
 	bash tools/lint.sh
 
@@ -39,7 +42,7 @@ molecule: venv
 	bash tools/ensure-test-env.sh
 	bash tools/molecule-all.sh
 
-test: unit lint molecule
+test: unit integration lint molecule
 
 bench: venv
 	bash bench/run.sh
