@@ -13,7 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 
 ns="$(awk -F: '$1 == "namespace" { gsub(/[ "\047]/, "", $2); print $2 }' "$ROOT/galaxy.yml")"
 name="$(awk -F: '$1 == "name" { gsub(/[ "\047]/, "", $2); print $2 }' "$ROOT/galaxy.yml")"
-[ -n "$ns" ] && [ -n "$name" ] || { echo "[link-collection] ERROR: cannot read namespace/name from galaxy.yml" >&2; exit 1; }
+if [ -z "$ns" ] || [ -z "$name" ]; then echo "[link-collection] ERROR: cannot read namespace/name from galaxy.yml" >&2; exit 1; fi
 
 dir="$ROOT/.cache/collections/ansible_collections/$ns"
 link="$dir/$name"

@@ -18,9 +18,9 @@ import time
 from ansible_run import ROOT, playbook
 
 sys.path.insert(0, str(ROOT / "bench"))
-from inventory import write_inventory  # noqa: E402
+from inventory import write_inventory
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile  # noqa: E402
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
 
 EVERY_HOST_PLANS = """
 - hosts: wgsdn_gateways:wgsdn_devices

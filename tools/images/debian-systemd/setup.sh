@@ -2,7 +2,7 @@
 # Runs inside `docker build` for wgsdn/debian-systemd:bookworm.
 set -euo pipefail
 
-pkgs="systemd systemd-sysv dbus python3 iproute2 iputils-ping ca-certificates"
+pkgs=(systemd systemd-sysv dbus python3 iproute2 iputils-ping ca-certificates)
 
 # Sources: the main archive plus updates and security, so apt works inside the
 # container like on a normal bookworm host (the debootstrap rootfs only has main).
@@ -13,11 +13,11 @@ deb http://deb.debian.org/debian bookworm-updates main
 deb http://deb.debian.org/debian-security bookworm-security main
 SRC
 
-missing=""
-for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-if [ -n "$missing" ]; then
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update
-    apt-get install -y --no-install-recommends $missing
+    apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
 # The official image's docker-clean hook deletes .debs after every install and

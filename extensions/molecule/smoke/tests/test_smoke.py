@@ -10,23 +10,15 @@ import time
 
 import testinfra.utils.ansible_runner
 
-testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
-    os.environ["MOLECULE_INVENTORY_FILE"]
-).get_hosts("all")
+testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all")
 
 IFACE = "wgsmoke"
 
 
 def _peer_ips(host):
     me = host.ansible.get_variables()["inventory_hostname"]
-    runner = testinfra.utils.ansible_runner.AnsibleRunner(
-        os.environ["MOLECULE_INVENTORY_FILE"]
-    )
-    return [
-        runner.get_variables(h)["smoke_overlay_ip"]
-        for h in runner.get_hosts("all")
-        if h != me
-    ]
+    runner = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
+    return [runner.get_variables(h)["smoke_overlay_ip"] for h in runner.get_hosts("all") if h != me]
 
 
 def test_systemd_is_pid1_and_running(host):

@@ -134,3 +134,41 @@ def time_until_route_gone(observer, prefix, victim, timeout=5.0):
     out = out.strip()
     assert poller.returncode == 0 and out.isdigit(), f"route to {prefix} still there after {timeout}s ({out!r})"
     return (int(out) - t0) / 1e9
+
+
+def uplink_in_use(device, destination):
+    """The gateway container a device's traffic to ``destination`` leaves through (ECMP picks one)."""
+    route = host(device).check_output(f"ip route get {destination}")
+    m = re.search(r"dev wg-(\S+)", route)
+    assert m, route
+    by_link = {link_name(g): g for g in gateways()}
+    return by_link[m.group(1)]
+
+
+def start_ping_stream(src, dst, seconds, interval=0.01):
+    """A timestamped ping stream (`ping -D -i 0.01`) run inside ``src``'s container."""
+    return subprocess.Popen(
+        ["docker", "exec", src, "ping", "-D", "-n", "-i", str(interval), "-W", "1", "-w", str(seconds), dst],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def ping_stream_stats(proc, timeout=120):
+    """{sent, received, lost, replies: [epoch seconds], longest_gap_ms, first, last} of a finished stream."""
+    out, _ = proc.communicate(timeout=timeout)
+    replies = [float(m.group(1)) for m in re.finditer(r"^\[(\d+\.\d+)\] \d+ bytes from", out, re.M)]
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+    assert m and replies, out[-2000:]
+    sent, received = int(m.group(1)), int(m.group(2))
+    gaps = [b - a for a, b in zip(replies, replies[1:])]
+    worst = max(range(len(gaps)), key=gaps.__getitem__) if gaps else None
+    return {
+        "sent": sent,
+        "received": received,
+        "lost": sent - received,
+        "replies": replies,
+        "longest_gap_ms": gaps[worst] * 1000 if gaps else 0.0,
+        "gap_start": replies[worst] if gaps else None,
+    }
