@@ -1,0 +1,1 @@
+../../topology3/tests/fabric.py

@@ -1,0 +1,89 @@
+"""A dual-homed device keeps talking when the gateway it uses dies.
+
+device1 (10.0.0.11) is attached to gateway1 (.1) and gateway2 (.2); device2
+(10.0.0.12) sits behind gateway3 (.3). All three gateways run eBGP in a full
+mesh over point-to-point WireGuard links, every link watched by BFD. A 10 ms
+ping stream from device1 to device2 runs while the gateway it uses is paused:
+the longest gap must stay under 1 s and the stream must continue through the
+other gateway. After unpause, every session and path comes back.
+"""
+
+import subprocess
+import time
+
+import fabric
+import pytest
+
+DUAL, FAR = "dh-device1", "dh-device2"
+DUAL_IP, FAR_IP = "10.0.0.11", "10.0.0.12"
+
+
+@pytest.mark.parametrize("gw", fabric.gateways())
+def test_bgp_full_mesh_established(gw):
+    h = fabric.host(gw)
+    states = fabric.wait_for(f"BGP Established on {gw}", lambda: fabric.all_established(h))
+    assert len(states) == len(fabric.gateways()) - 1, states
+
+
+@pytest.mark.parametrize("name", fabric.names())
+def test_bfd_up_on_every_link(name):
+    h = fabric.host(name)
+    if name in fabric.gateways():
+        expected = [fabric.address(g) for g in fabric.gateways() if g != name]
+        expected += [fabric.address(d) for d in fabric.devices() if name in fabric._RUNNER.get_variables(d)["wgsdn_uplinks"]]
+    else:
+        expected = [fabric.address(g) for g in fabric._RUNNER.get_variables(name)["wgsdn_uplinks"]]
+    sessions = fabric.wait_for(f"BFD Up on {name}", lambda: fabric.all_bfd_up(h, expected), timeout=60)
+    assert {s[0] for s in sessions} == set(expected), sessions
+
+
+def test_dual_homed_device_has_a_multipath_route():
+    route = fabric.host(DUAL).check_output("ip -4 route show exact 10.0.0.0/24")
+    assert "nexthop via 10.0.0.1 dev wg-gateway1" in route, route
+    assert "nexthop via 10.0.0.2 dev wg-gateway2" in route, route
+
+
+def test_far_gateway_reaches_dual_homed_device_both_ways():
+    route = fabric.wait_for(
+        "ECMP route to device1 on gateway3",
+        lambda: (r := fabric.kernel_route(fabric.host("dh-gateway3"), f"{DUAL_IP}/32")).count("nexthop") == 2 and r,
+        timeout=30,
+    )
+    assert "via 10.0.0.1 dev wg-gateway1" in route and "via 10.0.0.2 dev wg-gateway2" in route, route
+
+
+@pytest.mark.parametrize("name", fabric.names())
+def test_ping_matrix(name):
+    targets = [fabric.address(n) for n in fabric.names() if n != name]
+    assert fabric.ping_all(fabric.host(name), targets) == {t: 0 for t in targets}
+
+
+def _all_recovered():
+    for gw in fabric.gateways():
+        if not fabric.all_established(fabric.host(gw)):
+            return False
+    route = fabric.host(DUAL).check_output("ip -4 route show exact 10.0.0.0/24")
+    return route.count("nexthop") == 2
+
+
+def test_traffic_survives_the_loss_of_the_gateway_in_use():
+    victim = fabric.uplink_in_use(DUAL, FAR_IP)
+    print(f"device1 -> device2 leaves through {victim}")
+    stream = fabric.start_ping_stream(DUAL, FAR_IP, seconds=6)
+    try:
+        time.sleep(2)
+        paused_at = time.time()
+        fabric.docker("pause", victim)
+        stats = fabric.ping_stream_stats(stream)
+        print(f"longest gap {stats['longest_gap_ms']:.0f} ms, {stats['lost']}/{stats['sent']} lost while {victim} is paused")
+        assert stats["longest_gap_ms"] < 1000, stats["longest_gap_ms"]
+        # Traffic flows on after the failure, through the other gateway.
+        assert stats["replies"][-1] > paused_at + 3, "the stream did not continue"
+        other = fabric.uplink_in_use(DUAL, FAR_IP)
+        assert other != victim, other
+    finally:
+        subprocess.run(["docker", "unpause", victim], check=False, capture_output=True)
+    start = time.monotonic()
+    fabric.wait_for("every BGP session and both uplinks back", _all_recovered, timeout=90, interval=0.2)
+    print(f"recovered {time.monotonic() - start:.1f} s after unpause")
+    assert fabric.ping_all(fabric.host(DUAL), [FAR_IP]) == {FAR_IP: 0}
