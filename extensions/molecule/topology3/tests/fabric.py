@@ -6,6 +6,7 @@ paused/unpaused with the docker CLI to simulate a dead host. The inventory
 Molecule wrote tells which hosts exist, their role and overlay address.
 """
 
+import itertools
 import os
 import re
 import subprocess
@@ -162,7 +163,7 @@ def ping_stream_stats(proc, timeout=120):
     m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
     assert m and replies, out[-2000:]
     sent, received = int(m.group(1)), int(m.group(2))
-    gaps = [b - a for a, b in zip(replies, replies[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(replies)]
     worst = max(range(len(gaps)), key=gaps.__getitem__) if gaps else None
     return {
         "sent": sent,
