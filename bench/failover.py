@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Failover and failback of a dual-homed device, measured on the live `dualhomed` scenario.
+
+Topology (extensions/molecule/dualhomed): device1 10.0.0.11 attached to gateway1
+10.0.0.1 and gateway2 10.0.0.2; device2 10.0.0.12 behind gateway3 10.0.0.3.
+
+Per repetition:
+1. wait for the steady state (every BGP session Established, device1's overlay
+   route with both next hops, gateway3's ECMP route to device1);
+2. failover: a 10 ms ping stream (`ping -D -i 0.01` inside device1, to device2)
+   while the gateway device1's traffic leaves through is `docker pause`d:
+   the longest gap between replies;
+3. failback: a second stream runs while that gateway is unpaused: time until
+   everything is back (BGP Established everywhere, both next hops on device1,
+   ECMP on gateway3) and the packets lost meanwhile.
+
+Usage: bench/failover.sh (brings the scenario up, runs this, tears it down), or
+`python3 bench/failover.py --reps 3` with the scenario already converged.
+Results: a table on stdout and JSON in bench/out/failover.json.
+"""
+
+import argparse
+import itertools
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+DUAL, FAR = "dh-device1", "dh-device2"
+FAR_IP, DUAL_IP = "10.0.0.12", "10.0.0.11"
+GATEWAYS = {"gateway1": "dh-gateway1", "gateway2": "dh-gateway2", "gateway3": "dh-gateway3"}
+FAR_GATEWAY = "dh-gateway3"
+
+
+def sh(container, command, check=True):
+    r = subprocess.run(["docker", "exec", container, "sh", "-c", command], capture_output=True, text=True, timeout=30)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{container}: {command}: {r.stderr}")
+    return r.stdout
+
+
+def docker(*args):
+    subprocess.run(["docker", *args], check=True, capture_output=True, text=True, timeout=60)
+
+
+def bgp_established(container):
+    out = sh(container, "birdc show protocols", check=False)
+    states = [line.split()[-1] for line in out.splitlines() if re.match(r"^\S+\s+BGP\s", line)]
+    return bool(states) and all(s == "Established" for s in states)
+
+
+def nexthops(container, prefix):
+    return sh(container, f"ip -4 route show exact {prefix}").count("nexthop")
+
+
+def steady():
+    return (
+        all(bgp_established(g) for g in GATEWAYS.values())
+        and nexthops(DUAL, "10.0.0.0/24") == 2
+        and nexthops(FAR_GATEWAY, f"{DUAL_IP}/32") == 2
+    )
+
+
+def wait(what, check, timeout=120.0, interval=0.05):
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(interval)
+    return time.monotonic() - start
+
+
+def uplink_in_use():
+    route = sh(DUAL, f"ip route get {FAR_IP}")
+    return GATEWAYS[re.search(r"dev wg-(\S+)", route).group(1)]
+
+
+def ping_stream(seconds):
+    return subprocess.Popen(
+        ["docker", "exec", DUAL, "ping", "-D", "-n", "-i", "0.01", "-W", "1", "-w", str(seconds), FAR_IP],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def stream_stats(proc):
+    out, _ = proc.communicate(timeout=300)
+    replies = [float(t) for t in re.findall(r"^\[(\d+\.\d+)\] \d+ bytes from", out, re.M)]
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+    if not m or not replies:
+        raise RuntimeError(out[-2000:])
+    gaps = [b - a for a, b in itertools.pairwise(replies)]
+    return {"sent": int(m.group(1)), "received": int(m.group(2)), "longest_gap_ms": round(max(gaps) * 1000, 1)}
+
+
+def repetition(pause_seconds):
+    wait("steady state", steady, timeout=180, interval=0.5)
+    victim = uplink_in_use()
+
+    # Failover: the stream runs 2 s, the gateway in use dies, the stream runs on.
+    stream = ping_stream(2 + pause_seconds)
+    time.sleep(2)
+    docker("pause", victim)
+    failover = stream_stats(stream)
+    rerouted_via = uplink_in_use()
+
+    # Failback: a fresh stream starts 1 s before the unpause and runs 15 s.
+    stream = ping_stream(16)
+    time.sleep(1)
+    t0 = time.monotonic()
+    docker("unpause", victim)
+    marks = {}
+    while time.monotonic() - t0 < 14:
+        now = round(time.monotonic() - t0, 2)
+        if "device_both_uplinks_s" not in marks and nexthops(DUAL, "10.0.0.0/24") == 2:
+            marks["device_both_uplinks_s"] = now
+        if "bgp_established_s" not in marks and all(bgp_established(g) for g in GATEWAYS.values()):
+            marks["bgp_established_s"] = now
+        if "far_gateway_ecmp_s" not in marks and nexthops(FAR_GATEWAY, f"{DUAL_IP}/32") == 2:
+            marks["far_gateway_ecmp_s"] = now
+        if len(marks) == 3:
+            break
+        time.sleep(0.05)
+    failback = stream_stats(stream)
+    recovered = max(marks.values()) if len(marks) == 3 else None
+    return {
+        "paused": victim,
+        "rerouted_via": rerouted_via,
+        "failover_gap_ms": failover["longest_gap_ms"],
+        "failover_lost": failover["sent"] - failover["received"],
+        "failback_recovered_s": recovered,
+        **marks,
+        "failback_lost": failback["sent"] - failback["received"],
+        "failback_longest_gap_ms": failback["longest_gap_ms"],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--pause", type=float, default=5.0, help="seconds the gateway stays paused")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out", "failover.json"))
+    args = parser.parse_args()
+
+    bfd = sh(GATEWAYS["gateway1"], "cat /etc/bird/bird.d/bfd.conf", check=False)
+    timers = dict(re.findall(r"(min rx interval|min tx interval|multiplier) (\d+)", bfd))
+    results = []
+    for i in range(args.reps):
+        r = repetition(args.pause)
+        results.append(r)
+        print(f"rep {i + 1}: " + ", ".join(f"{k}={v}" for k, v in r.items()), flush=True)
+
+    def summary(key):
+        values = [r[key] for r in results if r[key] is not None]
+        return {"min": min(values), "median": statistics.median(values), "max": max(values)} if values else None
+
+    report = {
+        "bfd_timers": timers,
+        "repetitions": results,
+        "summary": {k: summary(k) for k in ("failover_gap_ms", "failback_recovered_s", "failback_lost")},
+    }
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump(report, f, indent=2)
+    print(json.dumps(report["summary"], indent=2))
+    ok = all(r["failover_gap_ms"] < 500 and r["failback_lost"] == 0 and (r["failback_recovered_s"] or 99) < 5 for r in results)
+    print("targets (gap < 500 ms, failback < 5 s with zero loss):", "met" if ok else "NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
