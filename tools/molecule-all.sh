@@ -2,7 +2,7 @@
 # Run every Molecule scenario under extensions/molecule (but the image smoke test)
 # one after another, report each one's duration, fail if any failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections" ANSIBLE_CONFIG="$PWD/ansible.cfg"
 only=("$@")
 failed=()
@@ -11,7 +11,7 @@ for dir in extensions/molecule/*/; do
   name=$(basename "$dir")
   [ -f "$dir/molecule.yml" ] || continue
   [ "$name" = smoke ] && continue
-  if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " =~ " $name " ]]; then continue; fi
+  if [ ${#only[@]} -gt 0 ] && [[ " ${only[*]} " != *" $name "* ]]; then continue; fi
   echo "=== molecule test -s $name"
   start=$(date +%s)
   if flock /tmp/wgsdn-molecule.lock molecule test -s "$name"; then

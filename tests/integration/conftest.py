@@ -1,10 +1,17 @@
-"""Integration tests use the unit tests' helpers: the collection path and ansible_run."""
+"""Integration tests use the unit tests' helpers: the collection path, ansible_run, the article's topologies."""
 
+import importlib.util
 import pathlib
 import sys
 
 UNIT = pathlib.Path(__file__).resolve().parents[1] / "unit"
-COLLECTIONS = UNIT.parents[1] / ".cache" / "collections"
-for path in (str(COLLECTIONS), str(UNIT)):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+if str(UNIT) not in sys.path:
+    sys.path.insert(0, str(UNIT))
+
+_spec = importlib.util.spec_from_file_location("wgsdn_unit_conftest", UNIT / "conftest.py")
+_unit = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_unit)
+
+NETWORK = _unit.NETWORK
+article_topology = _unit.article_topology
+state_path = _unit.state_path

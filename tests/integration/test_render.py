@@ -1,0 +1,129 @@
+"""render.yml for the article's three topologies, compared with the article; every bird.conf parses.
+
+The article's configurations, as the design (shared/design.md) records them:
+
+1. device1 10.0.0.1 <-> device2 10.0.0.2 listening on 51820; each side's
+   AllowedIPs is the other's /32.
+2. device2 (.2, listens on 51820) relays for device1 (.1) and device3 (.3):
+   devices send the whole overlay 10.0.0.0/24 to it; it has one peer per
+   device with its /32.
+3. gateway1 10.0.0.2 serves device1 .1 and device2 .3; gateway2 10.0.0.5
+   serves device3 .4 and device4 .6; device1 reaches device3 through
+   gateway1 -> gateway2, whose link is watched by BFD.
+"""
+
+import pathlib
+import re
+import subprocess
+
+import pytest
+from ansible_run import ROOT, playbook, write_inventory
+from conftest import article_topology
+
+# host -> interface -> {"Address", "ListenPort", peers: {peer: (AllowedIPs, Endpoint port)}}
+ARTICLE = {
+    1: {
+        "device1": {"wg0": {"Address": "10.0.0.1/24", "ListenPort": None, "peers": {"device2": (["10.0.0.2/32"], "51820")}}},
+        "device2": {"wg0": {"Address": "10.0.0.2/24", "ListenPort": "51820", "peers": {"device1": (["10.0.0.1/32"], None)}}},
+    },
+    2: {
+        "device1": {"wg0": {"Address": "10.0.0.1/24", "ListenPort": None, "peers": {"device2": (["10.0.0.0/24"], "51820")}}},
+        "device2": {
+            "wg0": {"Address": "10.0.0.2/24", "ListenPort": "51820", "peers": {"device1": (["10.0.0.1/32"], None), "device3": (["10.0.0.3/32"], None)}}
+        },
+        "device3": {"wg0": {"Address": "10.0.0.3/24", "ListenPort": None, "peers": {"device2": (["10.0.0.0/24"], "51820")}}},
+    },
+}
+
+
+def parse_wg(text):
+    """(interface settings, {peer name: settings}) of a wg-quick file; peer names come from our '# name' comment."""
+    interface, peers, current = {}, {}, None
+    for line in text.splitlines():
+        line = line.strip()
+        if line == "[Interface]":
+            current = interface
+        elif line == "[Peer]":
+            current = {}
+            peers[len(peers)] = current
+        elif line.startswith("# ") and current is not interface and current is not None and "name" not in current:
+            current["name"] = line[2:]
+        elif "=" in line and not line.startswith("#"):
+            key, value = (part.strip() for part in line.split("=", 1))
+            current[key] = value
+    return interface, {p.pop("name"): p for p in peers.values()}
+
+
+def render(tmp_path, number):
+    write_inventory(tmp_path, *article_topology(number))
+    run = playbook("-i", tmp_path / "hosts.yml", ROOT / "playbooks" / "render.yml", "-e", f"wgsdn_render_dir={tmp_path / 'out'}")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    return tmp_path / "out"
+
+
+def wg_summary(out):
+    result = {}
+    for path in sorted(out.glob("*/etc/wireguard/*.conf")):
+        host = path.parts[-4]
+        interface, peers = parse_wg(path.read_text())
+        result.setdefault(host, {})[path.stem] = {
+            "Address": interface.get("Address"),
+            "ListenPort": interface.get("ListenPort"),
+            "peers": {
+                name: ([c.strip() for c in p["AllowedIPs"].split(",")], p["Endpoint"].rsplit(":", 1)[1] if "Endpoint" in p else None)
+                for name, p in peers.items()
+            },
+        }
+    return result
+
+
+@pytest.mark.parametrize("number", [1, 2])
+def test_wireguard_configs_match_the_article(tmp_path, number):
+    out = render(tmp_path, number)
+    assert wg_summary(out) == ARTICLE[number]
+    for path in out.glob("*/etc/wireguard/*.conf"):
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert not list(out.glob("*/etc/bird/bird.conf")), "no routing daemon is needed without several gateways"
+
+
+def test_topology_3_matches_the_article_and_every_bird_conf_parses(tmp_path):
+    out = render(tmp_path, 3)
+    summary = wg_summary(out)
+    # Who serves whom, with the article's addresses.
+    served = {"gateway1": {"device1": "10.0.0.1", "device2": "10.0.0.3"}, "gateway2": {"device3": "10.0.0.4", "device4": "10.0.0.6"}}
+    for gateway, devices in served.items():
+        access = summary[gateway]["wg0"]
+        assert access["Address"] == f"{ {'gateway1': '10.0.0.2', 'gateway2': '10.0.0.5'}[gateway] }/24"
+        assert access["ListenPort"] == "51820"
+        assert access["peers"] == {d: ([f"{a}/32"], None) for d, a in devices.items()}
+        for device in devices:
+            (uplink,) = summary[device].values()
+            assert uplink["peers"] == {gateway: (["10.0.0.0/24"], "51820")}
+    # device1 reaches device3 through gateway1 -> gateway2: the gateways share a link carrying the overlay.
+    assert summary["gateway1"]["wg-gateway2"]["peers"]["gateway2"][0] == ["10.0.0.0/24"]
+    assert summary["gateway2"]["wg-gateway1"]["peers"]["gateway1"][0] == ["10.0.0.0/24"]
+    bird = {p.parts[-4]: p.read_text() for p in out.glob("*/etc/bird/bird.conf")}
+    assert set(bird) == set(summary)
+    assert re.search(r"route 10\.0\.0\.4/32 via 10\.0\.0\.4 bfd;", bird["gateway2"])
+    assert re.search(r"neighbor 10\.0\.0\.5 as 4200000002;", bird["gateway1"])
+    assert re.search(r"route 10\.0\.0\.0/24 via 10\.0\.0\.2 bfd;", bird["device1"])
+
+    parser = subprocess.run(["bash", str(ROOT / "tools" / "bird-parser.sh")], capture_output=True, text=True, check=True).stdout.strip()
+    for host, text in bird.items():
+        # Parse each bird.conf together with the fragments it includes, from the render tree.
+        included = out / host / "etc" / "bird"
+        checked = tmp_path / f"{host}-bird.conf"
+        checked.write_text(text.replace('include "/etc/bird/', f'include "{included}/'))
+        result = subprocess.run([parser, "-p", "-c", str(checked)], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, f"{host}: {result.stderr}"
+    broken = tmp_path / "broken.conf"
+    broken.write_text(bird["gateway1"].replace("protocol device {", "protocol device {{"))
+    assert subprocess.run([parser, "-p", "-c", str(broken)], capture_output=True, check=False).returncode != 0
+
+
+def test_render_touches_no_host(tmp_path):
+    """Hosts whose connection would fail if used: the render must still succeed."""
+    write_inventory(tmp_path, *article_topology(2), extra={"ansible_connection": "community.docker.docker"})
+    run = playbook("-i", tmp_path / "hosts.yml", ROOT / "playbooks" / "render.yml", "-e", f"wgsdn_render_dir={tmp_path / 'out'}")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert pathlib.Path(tmp_path / "out" / "device2" / "etc" / "wireguard" / "wg0.conf").exists()
