@@ -28,7 +28,12 @@ options:
 EXAMPLES = r"""
 - name: Check this host
   ansible.builtin.set_fact:
-    __verify: "{{ wgsdn_plan | wgsdn.fabric.verify_host(inventory_hostname, {'handshakes': __wg.stdout, 'interfaces': __ifs.stdout.split(), 'ping': __ping.stdout}) }}"
+    __verify: "{{ wgsdn_plan | wgsdn.fabric.verify_host(inventory_hostname, _observed) }}"
+  vars:
+    _observed:
+      handshakes: "{{ __wg.stdout }}"
+      interfaces: "{{ __ifs.stdout.split() }}"
+      ping: "{{ __ping.stdout }}"
 """
 
 RETURN = r"""
