@@ -18,7 +18,7 @@ VALID_KEY = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 
 def _host(**values):
     def mutate(topology):
-        gateways, devices, hostvars = topology
+        hostvars = topology[2]
         for name, updates in values.items():
             hostvars.setdefault(name, {"wgsdn_network": "10.0.0.0/24"}).update(updates)
         return topology
@@ -28,7 +28,7 @@ def _host(**values):
 
 def _add_device(name, **values):
     def mutate(topology):
-        gateways, devices, hostvars = topology
+        _, devices, hostvars = topology
         devices.append(name)
         hostvars[name] = {"wgsdn_network": "10.0.0.0/24", "wgsdn_uplinks": ["gateway1"], **values}
         return topology
