@@ -22,7 +22,10 @@ DUAL_IP, FAR_IP = "10.0.0.11", "10.0.0.12"
 def test_bgp_full_mesh_established(gw):
     h = fabric.host(gw)
     states = fabric.wait_for(f"BGP Established on {gw}", lambda: fabric.all_established(h))
-    assert len(states) == len(fabric.gateways()) - 1, states
+    peers = [p for p in states if p.startswith("bgp_")]
+    assert len(peers) == len(fabric.gateways()) - 1, states
+    attached = [d for d in fabric.devices() if gw in fabric._RUNNER.get_variables(d)["wgsdn_uplinks"]]
+    assert len([p for p in states if p.startswith("dev_")]) == len(attached), states
 
 
 @pytest.mark.parametrize("name", fabric.names())
@@ -37,8 +40,19 @@ def test_bfd_up_on_every_link(name):
     assert {s[0] for s in sessions} == set(expected), sessions
 
 
+@pytest.mark.parametrize("dev", fabric.devices())
+def test_devices_learn_routes_from_every_uplink(dev):
+    h = fabric.host(dev)
+    states = fabric.wait_for(f"BGP Established on {dev}", lambda: fabric.all_established(h))
+    assert len(states) == len(fabric._RUNNER.get_variables(dev)["wgsdn_uplinks"]), states
+
+
 def test_dual_homed_device_has_a_multipath_route():
-    route = fabric.host(DUAL).check_output("ip -4 route show exact 10.0.0.0/24")
+    route = fabric.wait_for(
+        "ECMP route to device2 on device1",
+        lambda: (r := fabric.kernel_route(fabric.host(DUAL), f"{FAR_IP}/32")).count("nexthop") == 2 and r,
+        timeout=30,
+    )
     assert "nexthop via 10.0.0.1 dev wg-gateway1" in route, route
     assert "nexthop via 10.0.0.2 dev wg-gateway2" in route, route
 
@@ -62,11 +76,11 @@ def _all_recovered():
     for gw in fabric.gateways():
         if not fabric.all_established(fabric.host(gw)):
             return False
-    route = fabric.host(DUAL).check_output("ip -4 route show exact 10.0.0.0/24")
-    return route.count("nexthop") == 2
+    return fabric.kernel_route(fabric.host(DUAL), f"{FAR_IP}/32").count("nexthop") == 2
 
 
 def test_traffic_survives_the_loss_of_the_gateway_in_use():
+    fabric.wait_for("steady state", _all_recovered, timeout=60)
     victim = fabric.uplink_in_use(DUAL, FAR_IP)
     print(f"device1 -> device2 leaves through {victim}")
     stream = fabric.start_ping_stream(DUAL, FAR_IP, seconds=6)

@@ -65,6 +65,9 @@ def bgp_states(h):
     current = None
     for line in out.splitlines():
         m = re.match(r"^(\S+)\s+BGP\s", line)
+        if m and m.group(1) == "wgsdn_devices":
+            current = None  # template of the dynamic device sessions, always "Passive"
+            continue
         if m:
             current = m.group(1)
             states[current] = None

@@ -33,7 +33,15 @@ def test_bgp_established(gw):
     h = fabric.host(gw)
     states = fabric.wait_for(f"BGP Established on {gw}", lambda: fabric.all_established(h))
     other = GW2 if gw == GW1 else GW1
-    assert list(states) == [f"bgp_{other.replace('-', '_')}"], states
+    # eBGP with the other gateway, plus one dynamic session per attached device.
+    assert sorted(states) == [f"bgp_{other.replace('-', '_')}", "dev_1", "dev_2"], states
+
+
+@pytest.mark.parametrize("dev", fabric.devices())
+def test_devices_learn_routes_from_their_gateway(dev):
+    h = fabric.host(dev)
+    states = fabric.wait_for(f"BGP Established on {dev}", lambda: fabric.all_established(h))
+    assert list(states) == ["wgsdn_uplink1"], states
 
 
 def _expected_bfd_neighbours(name):
@@ -63,7 +71,10 @@ def test_kernel_routes_come_from_bird(name):
         assert fabric.address(name) not in prefixes, routes
         assert "src " + fabric.address(name) in routes, routes
     else:
-        assert "10.0.0.0/24 via" in routes, routes
+        # One route per other host, learned from the gateway (never its own address).
+        gw = fabric.address(fabric._RUNNER.get_variables(name)["wgsdn_uplinks"][0])
+        assert sorted(prefixes) == sorted(fabric.address(n) for n in fabric.names() if n != name), routes
+        assert all(f"via {gw} " in line for line in routes.splitlines()), routes
         assert "src " + fabric.address(name) in routes, routes
 
 
