@@ -8,11 +8,9 @@ description:
   - A device seen from its gateway (and every peer when there is no gateway) carries its own /32 and C(wgsdn_subnets).
   - A gateway seen from anyone carries the whole overlay and every other host's subnets, merged into the fewest prefixes.
 positional: host,peer
+extends_documentation_fragment:
+  - wgsdn.fabric.plan
 options:
-  _input:
-    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
-    type: dict
-    required: true
   host:
     description: Inventory name of the host whose configuration holds the peer section.
     type: str
@@ -37,19 +35,10 @@ _value:
   elements: str
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
-
-
-def allowed_ips(plan, host, peer):
-    try:
-        return topology.allowed_ips(plan, host, peer)
-    except PlanError as exc:
-        raise AnsibleFilterError(str(exc)) from None
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:
     def filters(self):
-        return {"allowed_ips": allowed_ips}
+        return {"allowed_ips": plan_filter(topology.allowed_ips)}

@@ -6,15 +6,8 @@ short_description: BGP sessions of a gateway
 description:
   - One eBGP session per other gateway, over the point-to-point WireGuard link to it. Each gateway has a private 4-byte ASN (4200000000 + its gateway number). Empty for devices and outside routed mode.
 positional: host
-options:
-  _input:
-    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
-    type: dict
-    required: true
-  host:
-    description: Inventory name of the gateway.
-    type: str
-    required: true
+extends_documentation_fragment:
+  - wgsdn.fabric.plan.host
 """
 
 EXAMPLES = r"""
@@ -31,19 +24,10 @@ _value:
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
-
-
-def bgp_neighbors(plan, host):
-    try:
-        return topology.bgp_neighbors(plan, host)
-    except PlanError as exc:
-        raise AnsibleFilterError(str(exc)) from None
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:
     def filters(self):
-        return {"bgp_neighbors": bgp_neighbors}
+        return {"bgp_neighbors": plan_filter(topology.bgp_neighbors)}

@@ -7,15 +7,8 @@ description:
   - Router id, ASN, static routes, BGP sessions, the per-gateway origin table for import filters, and the interfaces BFD runs on.
   - C(enabled) is false outside routed mode; with no or one gateway no routing daemon is needed.
 positional: host
-options:
-  _input:
-    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
-    type: dict
-    required: true
-  host:
-    description: Inventory name of the host.
-    type: str
-    required: true
+extends_documentation_fragment:
+  - wgsdn.fabric.plan.host
 """
 
 EXAMPLES = r"""
@@ -30,19 +23,10 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
-
-
-def bird_settings(plan, host):
-    try:
-        return topology.bird_settings(plan, host)
-    except PlanError as exc:
-        raise AnsibleFilterError(str(exc)) from None
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:
     def filters(self):
-        return {"bird_settings": bird_settings}
+        return {"bird_settings": plan_filter(topology.bird_settings)}

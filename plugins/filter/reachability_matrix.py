@@ -7,11 +7,9 @@ description:
   - Lays the ping results of every host's C(wgsdn.fabric.verify_host) result out as a matrix, sources as rows and
     destinations as numbered columns; C(ok) reached, C(XX) not reached, C(?) not measured.
 positional: results
+extends_documentation_fragment:
+  - wgsdn.fabric.plan
 options:
-  _input:
-    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
-    type: dict
-    required: true
   results:
     description: The C(wgsdn.fabric.verify_host) results of the hosts.
     type: list

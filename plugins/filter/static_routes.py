@@ -8,15 +8,8 @@ description:
   - A gateway routes to each attached device's /32 and subnets via the device (tied to BFD) and announces its own /32 and subnets (C(own)).
   - A device routes the overlay and every other host's subnets via all its uplinks (multipath, tied to BFD).
 positional: host
-options:
-  _input:
-    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
-    type: dict
-    required: true
-  host:
-    description: Inventory name of the host.
-    type: str
-    required: true
+extends_documentation_fragment:
+  - wgsdn.fabric.plan.host
 """
 
 EXAMPLES = r"""
@@ -28,24 +21,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: Routes, each with C(prefix), C(via) (next-hop overlay addresses; empty for an announced own prefix) and C(own).
+  description: Routes, each with C(prefix), C(via) (next-hop overlay addresses; empty for an announced own prefix), C(bfd) (whether the next hops answer BFD; unmanaged clients do not) and C(own).
   type: list
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
-
-
-def static_routes(plan, host):
-    try:
-        return topology.static_routes(plan, host)
-    except PlanError as exc:
-        raise AnsibleFilterError(str(exc)) from None
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:
     def filters(self):
-        return {"static_routes": static_routes}
+        return {"static_routes": plan_filter(topology.static_routes)}

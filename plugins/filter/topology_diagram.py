@@ -8,11 +8,9 @@ description:
     drawn from the plan, so the picture always matches the inventory.
   - C(playbooks/diagram.yml) writes both formats and an SVG when Graphviz is installed.
 positional: format
+extends_documentation_fragment:
+  - wgsdn.fabric.plan
 options:
-  _input:
-    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
-    type: dict
-    required: true
   format:
     description: C(dot) for Graphviz, C(mermaid) for a Markdown document with a Mermaid graph.
     type: str

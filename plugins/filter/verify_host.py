@@ -8,11 +8,9 @@ description:
     C(birdc show bfd sessions), C(ip -4 route show proto bird) and a ping sweep) and checks it against the plan.
   - Returns a readable report and the list of problems; an empty list means the host is as the inventory says.
 positional: host, observed
+extends_documentation_fragment:
+  - wgsdn.fabric.plan
 options:
-  _input:
-    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
-    type: dict
-    required: true
   host:
     description: Inventory name of the host.
     type: str

@@ -7,15 +7,8 @@ description:
   - Every WireGuard interface O(host) has, ready for a wg-quick configuration template.
   - Without gateways and with one gateway a host has one interface. With several gateways (routed mode) every routing neighbour gets its own point-to-point interface with C(Table = off), and a gateway keeps its attached devices on one access interface.
 positional: host
-options:
-  _input:
-    description: The plan returned by the C(wgsdn.fabric.allocate) lookup.
-    type: dict
-    required: true
-  host:
-    description: Inventory name of the host.
-    type: str
-    required: true
+extends_documentation_fragment:
+  - wgsdn.fabric.plan.host
 """
 
 EXAMPLES = r"""
@@ -35,19 +28,10 @@ _value:
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
-
-
-def wg_interfaces(plan, host):
-    try:
-        return topology.wg_interfaces(plan, host)
-    except PlanError as exc:
-        raise AnsibleFilterError(str(exc)) from None
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:
     def filters(self):
-        return {"wg_interfaces": wg_interfaces}
+        return {"wg_interfaces": plan_filter(topology.wg_interfaces)}

@@ -1,0 +1,24 @@
+class ModuleDocFragment:
+    """Options shared by the filters that read the plan."""
+
+    # The plan, the input of every wgsdn.fabric filter.
+    DOCUMENTATION = r"""
+options:
+  _input:
+    description: The plan returned by the C(wgsdn.fabric.allocate) lookup (usually C(wgsdn_plan)).
+    type: dict
+    required: true
+"""
+
+    # The plan and one host of it.
+    HOST = r"""
+options:
+  _input:
+    description: The plan returned by the C(wgsdn.fabric.allocate) lookup (usually C(wgsdn_plan)).
+    type: dict
+    required: true
+  host:
+    description: Inventory name of the host.
+    type: str
+    required: true
+"""
