@@ -37,7 +37,12 @@ ensure_tools() {
     [ "$(id -u)" -eq 0 ] || die "run as root (installs Docker, starts containers)"
     if [ ! -x "$VENV/bin/ansible-playbook" ]; then
         log "creating the Python virtualenv (.venv)"
-        make -s -C "$ROOT" venv
+        if command -v make >/dev/null; then
+            make -s -C "$ROOT" venv
+        else
+            python3 -m venv "$VENV"
+            "$VENV/bin/pip" install -q -r "$ROOT/requirements-test.txt"
+        fi
     fi
     bash "$ROOT/tools/ensure-test-env.sh"
 }
