@@ -10,7 +10,7 @@ import re
 import time
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import GATEWAY, ROUTED
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, GATEWAY, ROUTED
 
 _TIMESTAMP = re.compile(r"^\d[\d:.\-]*$")
 
@@ -102,6 +102,8 @@ def check_host(plan, host_name, observed, now=None):
             if epoch is None:
                 problems.append(f"{iface['name']}: peer {peer['name']} is not configured")
                 state = "NOT CONFIGURED"
+            elif epoch == 0 and plan["hosts"][peer["name"]]["role"] == CLIENT:
+                state = "no handshake (unmanaged client, offline?)"  # phones come and go: not a fault
             elif epoch == 0:
                 problems.append(f"{iface['name']}: no handshake with {peer['name']} yet")
                 state = "no handshake"
@@ -129,9 +131,16 @@ def check_host(plan, host_name, observed, now=None):
 
     ping = parse_ping(observed.get("ping"))
     names = {h["address"]: n for n, h in plan["hosts"].items()}
-    unreachable = sorted(a for a, ok in ping.items() if not ok)
+    clients = {h["address"] for h in plan["hosts"].values() if h["role"] == CLIENT}
+    # An unmanaged client that is offline is reported, never a problem.
+    unreachable = sorted(a for a, ok in ping.items() if not ok and a not in clients)
     problems.extend(f"cannot reach {names.get(a, a)} ({a})" for a in unreachable)
-    report.append(f"  reaches {sum(ping.values())} of {len(ping)} other hosts")
+    managed = {a: ok for a, ok in ping.items() if a not in clients}
+    online = sum(1 for a, ok in ping.items() if ok and a in clients)
+    report.append(
+        f"  reaches {sum(managed.values())} of {len(managed)} other hosts"
+        + (f", {online} of {len(ping) - len(managed)} unmanaged clients" if len(ping) > len(managed) else "")
+    )
     return {"host": host_name, "report": report, "problems": [f"{host_name}: {p}" for p in problems], "ping": ping}
 
 

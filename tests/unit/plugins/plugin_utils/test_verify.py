@@ -93,3 +93,32 @@ def test_matrix(plan):
     lines = verify.reachability_matrix(plan, results)
     assert lines[1].split() == ["gateway1", "-", "ok", "ok", "ok", "XX", "ok"]
     assert lines[-1].startswith("columns: 0=gateway1, 1=gateway2")
+
+
+def test_offline_unmanaged_client_is_reported_not_a_problem(tmp_path):
+    gateways, devices, hostvars = article_topology(3)
+    hostvars["phone"] = {"wgsdn_network": "10.0.0.0/24", "wgsdn_address": "10.0.0.9", "wgsdn_uplinks": ["gateway1"]}
+    plan = compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "s.json")), clients=["phone"])
+    lines = []
+    for iface in topology.wg_interfaces(plan, "gateway1"):
+        lines.extend(f"{iface['name']}\t{p['public_key']}\t{0 if p['name'] == 'phone' else NOW - 5}" for p in iface["peers"])
+    others = [h["address"] for n, h in plan["hosts"].items() if n != "gateway1"]
+    ping = "\n".join(f"{a} {'fail' if a == '10.0.0.9' else 'ok'}" for a in others)
+    bfd = BFD.replace("Down", "Up")
+    observed = observed_for(
+        plan,
+        "gateway1",
+        handshakes="\n".join(lines),
+        ping=ping,
+        bfd=bfd,
+        routes=ROUTES + "10.0.0.6 via 10.0.0.5 dev wg-gateway2 proto bird metric 32\n10.0.0.9 via 10.0.0.9 dev wg0 proto bird metric 32\n",
+    )
+    result = verify.check_host(plan, "gateway1", observed, now=NOW)
+    assert result["problems"] == []
+    assert "    peer phone: no handshake (unmanaged client, offline?)" in result["report"]
+    assert "  reaches 5 of 5 other hosts, 0 of 1 unmanaged clients" in result["report"]
+    # A managed device without a handshake is still a problem.
+    silent = "\n".join(line.replace(str(NOW - 5), "0") for line in lines)
+    problems = verify.check_host(plan, "gateway1", dict(observed, handshakes=silent), now=NOW)["problems"]
+    assert "gateway1: wg0: no handshake with device2 yet" in problems, problems
+    assert not any("phone" in p for p in problems), problems
