@@ -47,7 +47,7 @@ ensure_tools() {
     bash "$ROOT/tools/ensure-test-env.sh"
 }
 
-# "inventory_name container_name" for every overlay host of the demo inventory.
+# "inventory_name container_name pinned_address|-" for every overlay host of the demo inventory.
 demo_hosts() {
     ansible-inventory -i "$INVENTORY" --list 2>/dev/null | python3 -c '
 import json, sys
@@ -59,7 +59,8 @@ for group in ("wgsdn_gateways", "wgsdn_devices"):
         if name not in names:
             names.append(name)
 for name in sorted(names):
-    print(name, hostvars.get(name, {}).get("ansible_host", name))
+    hv = hostvars.get(name, {})
+    print(name, hv.get("ansible_host", name), hv.get("wgsdn_address") or "-")
 '
 }
 
@@ -78,7 +79,7 @@ start_containers() {
         fi
     done
 
-    while read -r name container; do
+    while read -r name container _; do
         if docker container inspect "$container" >/dev/null 2>&1; then
             [ "$(docker container inspect -f '{{.State.Running}}' "$container")" = true ] || docker start "$container" >/dev/null
             continue
@@ -97,7 +98,7 @@ start_containers() {
             "$IMAGE" /lib/systemd/systemd >/dev/null
     done <<<"$hosts"
 
-    while read -r name container; do
+    while read -r name container _; do
         state="$(docker exec "$container" timeout 90 systemctl is-system-running --wait 2>/dev/null || true)"
         case "$state" in
             running | degraded) ;;
@@ -122,17 +123,19 @@ overlay_address() {
 }
 
 show() {
-    local hosts name container src dst pub
+    local hosts name container pinned src dst pub
     hosts="$(demo_hosts)"
     declare -A addr=() key=()
-    while read -r name container; do
+    while read -r name container pinned; do
+        # The live address; else the pinned one (the interface may be down).
         addr[$name]="$(overlay_address "$container")"
+        [ -n "${addr[$name]}" ] || [ "$pinned" = - ] || addr[$name]="$pinned"
         pub="$(docker exec "$container" wg show all public-key 2>/dev/null | awk 'NR == 1 { print $2 }')"
         [ -z "$pub" ] || key[$pub]="$name"
     done <<<"$hosts"
     mapfile -t names < <(awk '{ print $1 }' <<<"$hosts")
     declare -A box=()
-    while read -r name container; do box[$name]="$container"; done <<<"$hosts"
+    while read -r name container _; do box[$name]="$container"; done <<<"$hosts"
 
     # A host that does not listen is reachable only after it sent a first packet
     # (it has no keepalive by default): one round of packets first, then the matrix.
