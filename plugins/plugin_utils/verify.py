@@ -66,16 +66,33 @@ def expected_bfd_neighbors(plan, host_name):
     return sorted(neighbors)
 
 
-def expected_kernel_routes(plan, host_name):
-    """Prefixes BIRD should have put in this host's kernel table (routed mode)."""
+def expected_kernel_routes(plan, host_name, learned=False):
+    """Prefixes BIRD should have put in this host's kernel table (routed mode).
+
+    A gateway: every prefix some gateway originates, but its own. A device: the
+    routes its uplinks give it, either as static multipath routes (the overlay
+    and other hosts' subnets) or, when it ``learned`` them from its gateways over
+    BGP (the bird role's default), as every other host's /32 and subnets.
+    """
     if plan["mode"] != ROUTED:
         return []
     host = plan["hosts"][host_name]
-    if host["role"] != GATEWAY:
-        return [r["prefix"] for r in topology.static_routes(plan, host_name)]
-    own = {r["prefix"] for r in topology.static_routes(plan, host_name) if r["own"]}
-    wanted = {p for origin in topology.route_origins(plan) for p in origin["prefixes"]}
-    return sorted(wanted - own)
+    if host["role"] == GATEWAY or learned:
+        own = {f"{host['address']}/32", *host["subnets"]}
+        wanted = {p for origin in topology.route_origins(plan) for p in origin["prefixes"]}
+        return sorted(wanted - own)
+    return [r["prefix"] for r in topology.static_routes(plan, host_name)]
+
+
+def uplink_sessions(plan, host_name):
+    """BGP sessions a device has with its uplink gateways when it learns routes over BGP.
+
+    Named ``wgsdn_uplink1..N`` in uplink order, as roles/bird's template names them.
+    """
+    host = plan["hosts"][host_name]
+    if plan["mode"] != ROUTED or host["role"] == GATEWAY:
+        return []
+    return [{"name": f"wgsdn_uplink{i}", "peer": g, "neighbor": plan["hosts"][g]["address"]} for i, g in enumerate(host["uplinks"], 1)]
 
 
 def check_host(plan, host_name, observed, now=None):
@@ -113,7 +130,9 @@ def check_host(plan, host_name, observed, now=None):
 
     if plan["mode"] == ROUTED:
         protocols = parse_bird_protocols(observed.get("protocols"))
-        for session in topology.bgp_neighbors(plan, host_name):
+        uplinks = uplink_sessions(plan, host_name)
+        learned = any(u["name"] in protocols for u in uplinks)
+        for session in topology.bgp_neighbors(plan, host_name) + (uplinks if learned else []):
             state, info = protocols.get(session["name"], ("absent", ""))
             if info != "Established":
                 problems.append(f"BGP {session['name']} with {session['peer']} is {info or state}")
@@ -125,7 +144,7 @@ def check_host(plan, host_name, observed, now=None):
                 problems.append(f"BFD with {neighbor} is {state}")
             report.append(f"  BFD {neighbor} on {iface}: {state}")
         routes = parse_routes(observed.get("routes"))
-        missing = [p for p in expected_kernel_routes(plan, host_name) if p not in routes]
+        missing = [p for p in expected_kernel_routes(plan, host_name, learned=learned) if p not in routes]
         problems.extend(f"route to {p} is missing" for p in missing)
         report.append(f"  routes from BIRD: {len(routes)} installed, {len(missing)} missing{': ' + ', '.join(missing) if missing else ''}")
 

@@ -122,3 +122,19 @@ def test_offline_unmanaged_client_is_reported_not_a_problem(tmp_path):
     problems = verify.check_host(plan, "gateway1", dict(observed, handshakes=silent), now=NOW)["problems"]
     assert "gateway1: wg0: no handshake with device2 yet" in problems, problems
     assert not any("phone" in p for p in problems), problems
+
+
+def test_device_that_learns_routes_over_bgp(plan):
+    protocols = PROTOCOLS + "wgsdn_uplink1 BGP      ---        up     00:25:03.456  Established\n"
+    others = ["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.6"]
+    routes = "".join(f"{a} via 10.0.0.2 dev wg-gateway1 proto bird metric 32\n" for a in others)
+    bfd = "10.0.0.2                  wg-gateway1 Up         00:25:02.000    0.050    0.250\n"
+    result = verify.check_host(plan, "device1", observed_for(plan, "device1", protocols=protocols, routes=routes, bfd=bfd), now=NOW)
+    assert result["problems"] == []
+    assert "  BGP wgsdn_uplink1 (gateway1 10.0.0.2): Established" in result["report"]
+    # One /32 missing, and the uplink session down: both reported.
+    down = protocols.replace("up     00:25:03.456  Established\n", "start  00:25:03.456  Connect\n")
+    result = verify.check_host(
+        plan, "device1", observed_for(plan, "device1", protocols=down, routes=routes.replace("10.0.0.6 via", "10.0.0.66 via"), bfd=bfd), now=NOW
+    )
+    assert result["problems"] == ["device1: BGP wgsdn_uplink1 with gateway1 is Connect", "device1: route to 10.0.0.6/32 is missing"]
