@@ -21,8 +21,9 @@ options:
   state_file:
     description:
       - Path of the state file.
-      - Defaults to C(wgsdn_state_file), else C(wgsdn-state.json) beside the inventory.
-    type: path
+      - Defaults to C(wgsdn_state_file), else C(.wgsdn-state.json) beside the inventory.
+      - May be a template such as C({{ inventory_dir }}/state.json); C(~) is expanded.
+    type: str
     vars:
       - name: wgsdn_state_file
   prune:
@@ -78,7 +79,7 @@ from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENTS_
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import INPUT_VARIABLES, compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
 
-DEFAULT_STATE_NAME = "wgsdn-state.json"
+DEFAULT_STATE_NAME = ".wgsdn-state.json"
 
 
 class LookupModule(LookupBase):
@@ -95,7 +96,9 @@ class LookupModule(LookupBase):
             source = hostvars.get(name, {})
             inputs[name] = {key: source.get(key) for key in INPUT_VARIABLES if key in source}
 
-        path = self.get_option("state_file") or self._default_state_path(gateways + devices, hostvars)
+        path = self.get_option("state_file")
+        # The variable may be a template, e.g. "{{ inventory_dir }}/state.json".
+        path = os.path.expanduser(str(self._templar.template(path))) if path else self._default_state_path(gateways + devices, hostvars)
         try:
             plan = compute_plan(
                 gateways,

@@ -20,7 +20,7 @@ DEVICE = "device"
 CLIENT = "client"
 
 DEFAULT_GATEWAY_PORT = 51820
-CLIENT_KEEPALIVE = 25
+DEFAULT_KEEPALIVE = 25
 IFNAMSIZ = 15  # Linux interface names: at most 15 characters
 ASN_BASE = 4200000000  # RFC 6996 private 4-byte ASNs: gateway N gets ASN_BASE + N
 ASN_MAX = 4294967294
@@ -219,8 +219,10 @@ def _build_host(name, role, hv, network):
 
     if hv.get("wgsdn_persistent_keepalive") is not None:
         host.keepalive = parse_int(hv["wgsdn_persistent_keepalive"], name, "wgsdn_persistent_keepalive", 0, 65535, "a number of seconds")
-    elif role == CLIENT:
-        host.keepalive = CLIENT_KEEPALIVE  # phones and laptops sit behind NAT
+    elif role == CLIENT or not host.listens:
+        # Phones, laptops and devices that never listen sit behind NAT or a firewall: only
+        # their own packets open the path, so they keep it open for their peers.
+        host.keepalive = DEFAULT_KEEPALIVE
 
     for value in _as_list(hv.get("wgsdn_subnets"), name, "wgsdn_subnets"):
         host.subnets.append(parse_network(value, name, "wgsdn_subnets"))

@@ -141,7 +141,7 @@ class StateFile:
         text = json.dumps(data, indent=1, sort_keys=True) + "\n"
         payload = self._encode(text)
         directory = os.path.dirname(self.path)
-        fd, tmp = tempfile.mkstemp(prefix=".wgsdn-state.", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=".wgsdn-tmp.", dir=directory)
         try:
             with os.fdopen(fd, "wb") as handle:
                 os.fchmod(handle.fileno(), 0o600)

@@ -117,17 +117,17 @@ def _assert_refused(run, host, variable):
 @pytest.mark.parametrize("name, mutate, host, variable", INVENTORY_CASES, ids=[c[0] for c in INVENTORY_CASES])
 def test_broken_inventory(site, name, mutate, host, variable):
     directory, topology, extra = site
-    before = (directory / "wgsdn-state.json").read_bytes()
+    before = (directory / ".wgsdn-state.json").read_bytes()
     broken = mutate(copy.deepcopy(topology))
     write_inventory(directory, *broken, extra=extra)
     _assert_refused(_run_site(directory), host, variable)
-    assert (directory / "wgsdn-state.json").read_bytes() == before
+    assert (directory / ".wgsdn-state.json").read_bytes() == before
 
 
 @pytest.mark.parametrize("name, corrupt, host, variable", STATE_CASES, ids=[c[0] for c in STATE_CASES])
 def test_broken_state_file(site, name, corrupt, host, variable):
     directory, _, _ = site
-    state = directory / "wgsdn-state.json"
+    state = directory / ".wgsdn-state.json"
     state.write_bytes(corrupt(state.read_bytes()))
     before = state.read_bytes()
     _assert_refused(_run_site(directory), host, variable)

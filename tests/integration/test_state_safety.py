@@ -44,7 +44,7 @@ def test_fifty_forks_over_five_hundred_hosts(tmp_path):
     (tmp_path / "play.yml").write_text(EVERY_HOST_PLANS)
     run = playbook("-i", tmp_path / "hosts.yml", tmp_path / "play.yml", "--forks", "50")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    state = json.loads((tmp_path / "wgsdn-state.json").read_text())
+    state = json.loads((tmp_path / ".wgsdn-state.json").read_text())
     allocated = {name: entry["address"] for name, entry in state["hosts"].items()}
     assert len(allocated) == 500
     assert len(set(allocated.values())) == 500
@@ -82,7 +82,7 @@ def test_sigkill_never_leaves_a_broken_state(tmp_path):
         if path.exists():
             state = StateFile(str(path)).load()  # raises on a truncated or half-written file
             assert len(state["hosts"]) == 3000
-        leftovers = [p for p in pathlib.Path(tmp_path).iterdir() if p.name.startswith(".wgsdn-state.")]
+        leftovers = [p for p in pathlib.Path(tmp_path).iterdir() if p.name.startswith(".wgsdn-tmp.")]
         for stale in leftovers:  # a temporary file may survive a kill; it is never the state
             stale.unlink()
     assert kills == 25 and path.exists()

@@ -57,4 +57,4 @@ def article_topology(number):
 
 @pytest.fixture
 def state_path(tmp_path):
-    return tmp_path / "wgsdn-state.json"
+    return tmp_path / ".wgsdn-state.json"

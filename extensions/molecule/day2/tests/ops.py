@@ -2,7 +2,7 @@
 the live hosts, measure ping streams, and keep every secret out of the output.
 
 Playbooks run with `ansible-playbook` against the inventory Molecule wrote (the
-state file `wgsdn-state.json` sits beside it), plus the extra inventory files of
+state file `.wgsdn-state.json` sits beside it), plus the extra inventory files of
 this scenario (`inventory/*.yml`) when a test changes the inventory. Every run's
 output is checked for each private and preshared key the state file has held.
 """
@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 ROOT = Path(__file__).resolve().parents[4]
 SCENARIO = Path(__file__).resolve().parents[1]
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-STATE = Path(INVENTORY).parent / "wgsdn-state.json"
+STATE = Path(INVENTORY).parent / ".wgsdn-state.json"
 MEASUREMENTS = {}
 _SECRETS = set()
 

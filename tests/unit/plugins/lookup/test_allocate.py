@@ -32,7 +32,7 @@ def test_state_beside_inventory_0600_and_stable(site):
     inventory = write_inventory(site, *article_topology(3))
     first = playbook("-i", inventory, site / "play.yml")
     assert first.returncode == 0, first.stdout + first.stderr
-    state_file = site / "wgsdn-state.json"
+    state_file = site / ".wgsdn-state.json"
     assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
     state = json.loads(state_file.read_text())
     assert state["hosts"]["device3"]["address"] == "10.0.0.4"
@@ -50,7 +50,7 @@ def test_limit_does_not_change_the_plan(site):
     inventory = write_inventory(site, *article_topology(2))
     run = playbook("-i", inventory, site / "play.yml", "--limit", "device1")
     assert run.returncode == 0, run.stdout + run.stderr
-    state = json.loads((site / "wgsdn-state.json").read_text())
+    state = json.loads((site / ".wgsdn-state.json").read_text())
     assert set(state["hosts"]) == {"device1", "device2", "device3"}
 
 
@@ -58,20 +58,20 @@ def test_bad_inventory_fails_naming_host_and_variable_and_keeps_state(site):
     gateways, devices, hostvars = article_topology(3)
     inventory = write_inventory(site, gateways, devices, hostvars)
     assert playbook("-i", inventory, site / "play.yml").returncode == 0
-    before = (site / "wgsdn-state.json").read_bytes()
+    before = (site / ".wgsdn-state.json").read_bytes()
     hostvars["device1"]["wgsdn_uplinks"] = ["device2"]
     write_inventory(site, gateways, devices, hostvars)
     run = playbook("-i", inventory, site / "play.yml")
     assert run.returncode != 0
     assert "host 'device1', variable 'wgsdn_uplinks': 'device2' is not in the wgsdn_gateways group" in run.stdout + run.stderr
-    assert (site / "wgsdn-state.json").read_bytes() == before
+    assert (site / ".wgsdn-state.json").read_bytes() == before
 
 
 def test_check_mode_writes_no_state(site):
     inventory = write_inventory(site, *article_topology(1))
     run = playbook("-i", inventory, site / "play.yml", "--check")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert not (site / "wgsdn-state.json").exists()
+    assert not (site / ".wgsdn-state.json").exists()
 
 
 def test_vault_encrypted_state(site):
@@ -80,15 +80,22 @@ def test_vault_encrypted_state(site):
     password.write_text("correct horse battery staple\n")
     run = playbook("-i", inventory, site / "play.yml", "--vault-password-file", password)
     assert run.returncode == 0, run.stdout + run.stderr
-    raw = (site / "wgsdn-state.json").read_bytes()
+    raw = (site / ".wgsdn-state.json").read_bytes()
     assert raw.startswith(b"$ANSIBLE_VAULT;1.1;AES256")
     again = playbook("-i", inventory, site / "play.yml", "--vault-password-file", password)
     assert "ADDR device3 10.0.0.3 hub" in again.stdout
-    assert (site / "wgsdn-state.json").read_bytes() == raw  # unchanged state is not rewritten
+    assert (site / ".wgsdn-state.json").read_bytes() == raw  # unchanged state is not rewritten
     without = playbook("-i", inventory, site / "play.yml")
     assert without.returncode != 0
     assert "variable 'wgsdn_state_file'" in without.stdout + without.stderr
     assert "vault-encrypted and no vault secret is configured" in without.stdout + without.stderr
+
+
+def test_state_file_variable_is_templated(site):
+    inventory = write_inventory(site, *article_topology(1), extra={"wgsdn_state_file": "{{ inventory_dir }}/fabric-state.json"})
+    run = playbook("-i", inventory, site / "play.yml")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (site / "fabric-state.json").exists()
 
 
 def test_explicit_state_file_option(site, tmp_path_factory):
@@ -96,7 +103,7 @@ def test_explicit_state_file_option(site, tmp_path_factory):
     inventory = write_inventory(site, *article_topology(1), extra={"wgsdn_state_file": str(elsewhere)})
     assert playbook("-i", inventory, site / "play.yml").returncode == 0
     assert elsewhere.exists()
-    assert not (site / "wgsdn-state.json").exists()
+    assert not (site / ".wgsdn-state.json").exists()
 
 
 PLUGINS = [(kind, path.stem) for kind in ("lookup", "filter") for path in sorted((ROOT / "plugins" / kind).glob("*.py")) if path.stem != "__init__"]
