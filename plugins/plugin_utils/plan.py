@@ -71,11 +71,16 @@ def allocate(overlay, state, prune=False, rotate=()):
         for name in [n for n in entries if n not in overlay.hosts]:
             del entries[name]
 
-    # Pinned addresses first: they may reclaim a departed host's reservation.
-    holder = {netaddr.IPAddress(e["address"]): n for n, e in entries.items()}
-    for host in overlay.hosts.values():
-        if host.pinned_address is None:
-            continue
+    # Pinned addresses first. A host whose pin moved releases its old address
+    # before any pin is placed (several hosts may be renumbered at once); a pin
+    # may also reclaim a departed host's reservation.
+    pinned = [h for h in overlay.hosts.values() if h.pinned_address is not None]
+    for host in pinned:
+        entry = entries.get(host.name)
+        if entry is not None and entry["address"] != str(host.pinned_address):
+            del entry["address"]
+    holder = {netaddr.IPAddress(e["address"]): n for n, e in entries.items() if "address" in e}
+    for host in pinned:
         owner = holder.get(host.pinned_address)
         if owner not in (None, host.name):
             if owner in overlay.hosts:
@@ -85,12 +90,8 @@ def allocate(overlay, state, prune=False, rotate=()):
                     f"{host.pinned_address} is allocated to host '{owner}' in the state file; pin another address or unpin '{owner}'",
                 )
             del entries[owner]  # departed host: the explicit pin wins over its reservation
-        entry = entries.setdefault(host.name, {})
-        if entry.get("address") != str(host.pinned_address):
-            if "address" in entry:
-                holder.pop(netaddr.IPAddress(entry["address"]), None)
-            entry["address"] = str(host.pinned_address)
-            holder[host.pinned_address] = host.name
+        entries.setdefault(host.name, {})["address"] = str(host.pinned_address)
+        holder[host.pinned_address] = host.name
 
     pool = _free_addresses(network, holder)
     for host in overlay.hosts.values():

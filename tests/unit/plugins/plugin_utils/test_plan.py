@@ -158,3 +158,11 @@ def test_rotation_replaces_only_the_named_hosts_keys_and_their_pairs(state_path)
     assert all(everything["hosts"][n]["private_key"] != after["hosts"][n]["private_key"] for n in after["hosts"])
     with pytest.raises(PlanError, match="host 'ghost', variable 'wgsdn_rotate_keys'"):
         plan_of(state_path, gateways, devices, hostvars, rotate=["ghost"])
+
+
+def test_pins_can_swap_addresses_in_one_run(state_path):
+    hostvars = {"g": dict(NET, wgsdn_address="10.0.0.3"), "a": dict(NET, wgsdn_address="10.0.0.2")}
+    plan_of(state_path, ["g"], ["a"], hostvars)
+    hostvars["g"]["wgsdn_address"], hostvars["a"]["wgsdn_address"] = "10.0.0.2", "10.0.0.3"
+    plan = plan_of(state_path, ["g"], ["a"], hostvars)
+    assert addresses(plan) == {"g": "10.0.0.2", "a": "10.0.0.3"}
