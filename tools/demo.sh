@@ -183,6 +183,26 @@ show() {
             fi
         done < <(docker exec "${box[$src]}" wg show all latest-handshakes 2>/dev/null)
     done
+
+    local routed=""
+    for src in "${names[@]}"; do
+        docker exec "${box[$src]}" test -S /run/bird/bird.ctl 2>/dev/null && routed="$routed $src"
+    done
+    if [ -n "$routed" ]; then
+        echo
+        echo "Routing (BIRD): BGP sessions and BFD sessions per host:"
+        for src in $routed; do
+            docker exec "${box[$src]}" birdc -r show protocols 2>/dev/null |
+                awk -v h="$src" '$2 == "BGP" { printf "  %-10s BGP %-16s %s %s\n", h, $1, $4, $NF }'
+            docker exec "${box[$src]}" birdc -r show bfd sessions 2>/dev/null |
+                awk -v h="$src" '$1 ~ /^[0-9]+\./ { printf "  %-10s BFD %-16s %-14s %s\n", h, $1, $2, $3 }'
+        done
+    fi
+
+    if ansible-playbook -i "$INVENTORY" "$ROOT/playbooks/diagram.yml" -e "wgsdn_diagram_dir=$INVENTORY/diagram" >/dev/null 2>&1; then
+        echo
+        echo "Topology diagram (from the inventory): $INVENTORY/diagram/topology.md (Mermaid), topology.dot (Graphviz)"
+    fi
     [ "$ok" -eq "$total" ]
 }
 
@@ -192,7 +212,8 @@ usage_hint() {
     cat <<EOF
 
 Converge took ${CONVERGE_SECONDS:-?} s (re-run \`make demo\` to converge again; the second run changes nothing).
-Open a shell in a host:    docker exec -it $first bash      (then: wg show, ip route, ping 10.0.0.3)
+Open a shell in a host:    docker exec -it $first bash      (then: wg show, ip route, birdc show protocols, ping 10.0.0.4)
+Check the live network:    ansible-playbook -i inventories/demo playbooks/verify.yml
 Show this summary again:   bash tools/demo.sh show
 Tear the demo down:        make demo-down                   (or: bash tools/demo.sh down)
 EOF
