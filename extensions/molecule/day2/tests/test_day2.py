@@ -122,7 +122,8 @@ def verify_until_it_passes(attempts=3):
 def test_verify_passes_on_the_converged_fabric():
     run = verify_until_it_passes()
     ops.MEASUREMENTS["verify_s"] = round(run.seconds, 1)
-    assert run.out.count("d2-gateway2 10.0.0.2): Established") == 1 and run.out.count("d2-gateway1 10.0.0.1): Established") == 1, run.out
+    for session in ("bgp_d2_gateway2 (d2-gateway2 10.0.0.2)", "bgp_d2_gateway1 (d2-gateway1 10.0.0.1)", "wgsdn_uplink2 (d2-gateway2 10.0.0.2)"):
+        assert f"BGP {session}: Established" in run.out, session
     for peer in BFD_PEERS[GW1]:
         assert f"BFD {peer} on" in run.out
     assert "peer d2-device1: handshake " in run.out and "peer d2-gateway2: handshake " in run.out
@@ -142,7 +143,7 @@ def test_verify_passes_on_the_converged_fabric():
 def test_verify_fails_while_a_gateway_is_paused():
     fabric.docker("pause", GW2)
     try:
-        time.sleep(2)  # BFD declares it dead in < 0.5 s
+        time.sleep(4)  # BFD declares it dead after 2 s (relaxed timers, see molecule.yml)
         run = ops.playbook("verify", record="verify_paused_s")
         assert run.returncode != 0
         assert "d2-gateway2: did not report (unreachable?)" in run.out, run.out[-3000:]
