@@ -1,0 +1,374 @@
+"""It holds: no secret leaks, a vault-encrypted state works, a broken config never goes live,
+and five real faults heal by themselves.
+
+f-gateway1 10.0.0.1 and f-gateway2 10.0.0.2 speak eBGP over a WireGuard link
+watched by BFD; f-device1 10.0.0.11 is dual-homed on both, f-device2 .12 sits
+behind gateway1, f-device3 .13 behind gateway2. The tests run in file order:
+
+1. secrets: site.yml at -vvv --diff (after tampering with a config, so the
+   key-bearing template really rewrites it) prints no private or preshared key
+   of the state file; state and configs are 0600; the state is vault-encrypted
+   and render.yml with the vault secret writes exactly the live files;
+2. config safety: a converge with a broken `bird_extra_config` fails at
+   validation and every bird keeps running its old configuration;
+3. faults (each FAULTS_REPS times, default 2), each with verify.yml failing and
+   naming the fault while it lasts, the time from the fault's removal until the
+   full reachability matrix is back (every host pings every other), and the
+   WireGuard/BIRD configuration files byte-identical afterwards.
+
+Measured numbers are printed and written to bench/out/faults.json.
+"""
+
+import json
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import fabric
+import faultkit as fk
+import pytest
+from ansible.parsing.vault import VaultLib, VaultSecret
+
+GW1, GW2 = "f-gateway1", "f-gateway2"
+DUAL, DEV2, DEV3 = "f-device1", "f-device2", "f-device3"
+BASELINE = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def results_file():
+    start = time.monotonic()
+    yield
+    fk.RESULTS["verifier_seconds"] = round(time.monotonic() - start, 1)
+    lines = fk.summarise()
+    print("\n=== faults scenario: measured (seconds)\n" + "\n".join(lines) + f"\nwritten to {fk.RESULTS_FILE}")
+
+
+def _state():
+    raw = fk.STATE_FILE.read_bytes()
+    secret = VaultSecret(fk.VAULT_PASSWORD_FILE.read_bytes().strip())
+    return raw, json.loads(VaultLib([("default", secret)]).decrypt(raw))
+
+
+def _secrets():
+    _, state = _state()
+    keys = [h["private_key"] for h in state["hosts"].values()] + list(state["preshared_keys"].values())
+    assert len(keys) == len(fabric.names()) + len(state["preshared_keys"]), "one private key per host expected"
+    assert all(len(k) == 44 and k.endswith("=") for k in keys), "malformed key in the state file"
+    return keys
+
+
+def _assert_config_unchanged(after_what):
+    now = fk.checksums()
+    changed = {h: sorted(p for p in set(now[h]) | set(BASELINE[h]) if now[h].get(p) != BASELINE[h].get(p)) for h in now}
+    changed = {h: p for h, p in changed.items() if p}
+    assert not changed, f"configuration changed after {after_what}: {changed}"
+
+
+def _diagnose():
+    out = fk.exec_all({n: "wg show all endpoints; wg show all latest-handshakes; birdc show protocols" for n in fabric.names()})
+    for name, (_, text) in sorted(out.items()):
+        print(f"--- {name}\n{text}")
+
+
+def _recover(fault, start, timeout=120):
+    """Seconds from ``start`` until the full matrix, then until every BGP/BFD session, is back."""
+    try:
+        matrix = fk.wait_until(f"full reachability matrix after '{fault}'", fk.matrix_problems, timeout, start=start)
+        control = fk.wait_until(f"every BGP/BFD session after '{fault}'", fk.control_plane_problems, timeout, start=start)
+    except AssertionError:
+        _diagnose()
+        raise
+    return round(matrix, 2), round(control, 2)
+
+
+# ---------------------------------------------------------------- steady state
+
+
+def test_steady_state_before_faults():
+    fk.steady()
+    BASELINE.update(fk.checksums())
+    assert all(any(p.startswith("/etc/wireguard/") for p in files) for files in BASELINE.values()), BASELINE
+    assert all("/etc/bird/bird.conf" in files for files in BASELINE.values()), BASELINE
+
+
+def test_bird_restarts_on_failure():
+    for name in fabric.names():
+        props = fk.docker("exec", name, "systemctl", "show", "-p", "Restart", "-p", "RestartUSec", "-p", "UnitFileState", "bird").stdout
+        assert "Restart=on-failure" in props and "RestartUSec=1s" in props and "UnitFileState=enabled" in props, f"{name}: {props}"
+
+
+# ---------------------------------------------------------------- 1. secrets and vault
+
+
+def test_state_file_is_vault_encrypted_and_0600():
+    raw, state = _state()
+    assert raw.startswith(b"$ANSIBLE_VAULT;"), raw[:40]
+    assert (fk.STATE_FILE.stat().st_mode & 0o777) == 0o600, oct(fk.STATE_FILE.stat().st_mode)
+    assert set(state["hosts"]) == set(fabric.names())
+    for key in _secrets():
+        assert key.encode() not in raw
+
+
+def test_configs_are_0600_and_key_free_copies_hold_no_key():
+    keys = _secrets()
+    out = fk.exec_all({n: "stat -c 'MODE %a %U %n' /etc/wireguard/*.conf; cat /var/lib/wgsdn/wireguard/*.redacted" for n in fabric.names()})
+    for name, (rc, text) in out.items():
+        assert rc == 0, text
+        modes = [line for line in text.splitlines() if line.startswith("MODE ")]
+        assert modes and all(line.startswith("MODE 600 root ") for line in modes), f"{name}: {modes}"
+        assert "(hidden)" in text and not [k for k in keys if k in text], f"{name}: a key in the key-free copies"
+
+
+def test_site_at_vvv_with_diff_prints_no_key():
+    """Re-converge (vault state) at -vvv --diff after tampering with a key-bearing config: no key in the output."""
+    keys = _secrets()
+    raw_before = fk.STATE_FILE.read_bytes()
+    tampered = "/etc/wireguard/wg-gateway1.conf"
+    redacted = "/var/lib/wgsdn/wireguard/wg-gateway1.conf.redacted"
+    fk.docker("exec", DEV2, "bash", "-c", f"echo '# tampered' >> {tampered}; sed -i 's/^PrivateKey = (hidden)$/PrivateKey = (tampered)/' {redacted}")
+    result = fk.playbook("site.yml", "-vvv", "--diff")
+    out = result.stdout
+    assert result.returncode == 0, out[-4000:]
+    leaked = [k[:8] + "..." for k in keys if k in out or k.rstrip("=") in out or k[:24] in out]
+    assert not leaked, f"{len(leaked)} keys of the state file appear in the -vvv --diff output: {leaked}"
+    assert "<f-gateway1> ESTABLISH DOCKER CONNECTION" in out or "ESTABLISH" in out, "not a -vvv run?"
+    assert "+PrivateKey = (hidden)" in out, "the key-free diff of the tampered config was not shown"
+    # This re-converge is also the scenario's idempotence check: nothing changes but the repair.
+    rows = fk.recap(out)
+    assert set(rows) == set(fabric.names()), rows
+    assert all(r["changed"] == 0 and r["failed"] == 0 for n, r in rows.items() if n != DEV2), f"not idempotent: {rows}"
+    assert fk.changed_tasks(out, DEV2) == {
+        "wgsdn.fabric.wireguard : Write /etc/wireguard/<interface>.conf",
+        "wgsdn.fabric.wireguard : Write the key-free copy of each configuration",
+        "wgsdn.fabric.wireguard : Sync wireguard peers",
+    }, fk.changed_tasks(out, DEV2)
+    _assert_config_unchanged("the re-converge that repaired the tampered file")
+    assert fk.STATE_FILE.read_bytes() == raw_before, "a converge with nothing to allocate rewrote the state file"
+    fk.steady(timeout=60)
+
+
+def test_render_with_vault_writes_exactly_the_live_files():
+    with tempfile.TemporaryDirectory() as tmp:
+        result = fk.playbook("render.yml", "-e", f"wgsdn_render_dir={tmp}")
+        assert result.returncode == 0, result.stdout[-4000:]
+        for name, files in BASELINE.items():
+            for path, digest in files.items():
+                rendered = Path(tmp, name, path.lstrip("/"))
+                assert rendered.is_file(), f"render.yml wrote no {rendered}"
+                got = subprocess.run(["sha256sum", str(rendered)], capture_output=True, text=True, check=True).stdout.split()[0]
+                assert got == digest, f"{name}:{path}: rendered file differs from the live one"
+    assert fk.STATE_FILE.read_bytes().startswith(b"$ANSIBLE_VAULT;")
+
+
+# ---------------------------------------------------------------- 4. config safety
+
+
+def _bird_status():
+    out = fk.exec_all({n: "birdc show status" for n in fabric.names()})
+    return {n: [line for line in text.splitlines() if "Current server time" not in line] for n, (_, text) in out.items()}
+
+
+def test_broken_bird_config_fails_at_validation_and_the_old_one_keeps_running():
+    status, pids = _bird_status(), {n: fk.bird_pid(n) for n in fabric.names()}
+    assert all("Daemon is up and running" in s for lines in status.values() for s in lines[-1:]), status
+    # A gateway and a device (the plan still covers everyone; --limit only saves time).
+    limited = [GW1, DUAL]
+    result = fk.playbook("site.yml", "--limit", ",".join(limited), "-e", '{"bird_extra_config": "protocol bogus {"}')
+    out = result.stdout
+    assert result.returncode != 0, "a broken BIRD config converged"
+    rows = fk.recap(out)
+    assert sorted(rows) == sorted(limited) and all(rows[n]["failed"] == 1 and rows[n]["changed"] == 0 for n in limited), rows
+    failures = re.findall(r"^fatal: \[(\S+)\]: FAILED!", out, re.M)
+    assert sorted(failures) == sorted(limited), failures
+    assert out.count("failed to validate") >= len(limited), out[-4000:]
+    assert "TASK [wgsdn.fabric.bird : Write bird.conf (validated before it replaces the live file)]" in out
+    assert "RUNNING HANDLER [wgsdn.fabric.bird : Reload bird]" not in out
+    _assert_config_unchanged("the rejected converge")
+    assert _bird_status() == status, "birdc show status changed (bird was reconfigured or restarted)"
+    assert {n: fk.bird_pid(n) for n in fabric.names()} == pids
+    assert not fk.control_plane_problems(), fk.control_plane_problems()
+    assert not fk.matrix_problems()
+
+
+# ---------------------------------------------------------------- 3. faults
+
+
+def test_fault_a_gateway_paused_then_resumed():
+    fault = "a. gateway paused, resumed"
+    for rep in range(fk.REPS):
+        fk.steady()
+        fk.docker("pause", GW2)
+        paused = time.monotonic()
+        try:
+            # the dual-homed device keeps reaching gateway1's device through gateway1
+            fk.wait_until(
+                "device1 -> device2 while gateway2 is paused",
+                lambda: [] if fabric.ping_all(fabric.host(DUAL), ["10.0.0.12"], count=1) == {"10.0.0.12": 0} else ["lost"],
+                10,
+            )
+            if rep == 0:
+                fk.run_verify_expecting(fault, rf"^{GW2}: did not report", rf"cannot reach {GW2}")
+            else:
+                time.sleep(5)
+        finally:
+            held = time.monotonic() - paused
+            start = time.monotonic()
+            fk.docker("unpause", GW2)
+        matrix, control = _recover(fault, start)
+        fk.record(fault, held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
+        _assert_config_unchanged(fault)
+
+
+def test_fault_b_device_paused():
+    fault = "b. device paused"
+    for rep in range(fk.REPS):
+        fk.steady()
+        paused = time.monotonic()
+        try:
+            withdrawn = fabric.time_until_route_gone(GW1, "10.0.0.12/32", DEV2)
+            print(f"{GW1} withdrew 10.0.0.12/32 {withdrawn * 1000:.0f} ms after `docker pause {DEV2}`")
+            assert withdrawn < 1.0, f"{GW1} kept its route to {DEV2} for {withdrawn:.3f}s"
+            # and gateway2 learns the withdrawal over BGP
+            fk.wait_until(f"{GW2} losing 10.0.0.12/32", lambda: [1] if fabric.kernel_route(fabric.host(GW2), "10.0.0.12/32") else [], 3)
+            if rep == 0:
+                fk.run_verify_expecting(fault, rf"^{DEV2}: did not report", rf"cannot reach {DEV2}")
+            else:
+                time.sleep(3)
+        finally:
+            held = time.monotonic() - paused
+            start = time.monotonic()
+            fk.docker("unpause", DEV2)
+        matrix, control = _recover(fault, start)
+        fk.record(fault, route_withdrawn_s=round(withdrawn, 3), held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
+        _assert_config_unchanged(fault)
+
+
+def _kill_bird(name, how):
+    pid = fk.bird_pid(name)
+    assert pid > 0, f"bird is not running on {name}"
+    if how == "kill -9":
+        fk.docker("exec", name, "kill", "-9", str(pid))
+    else:
+        fk.docker("exec", name, "systemctl", "kill", "-s", "KILL", "bird")
+    return pid
+
+
+def _bird_back(name, old_pid):
+    pid = fk.bird_pid(name)
+    if pid in (0, old_pid):
+        return ["not restarted"]
+    r = fk.docker("exec", name, "birdc", "show", "status", check=False)
+    return [] if "Daemon is up and running" in r.stdout else ["not answering"]
+
+
+def test_fault_c_bird_killed_systemd_restarts_it():
+    fault = "c. bird SIGKILLed"
+    fk.steady()
+    # While verify.yml runs, bird is killed every 3 s (a crash loop systemd keeps
+    # healing; below its start limit of 5 starts in 10 s): the fault lasts the whole run.
+    restarts = fk.bird_restarts(GW1)
+    verify = {}
+    runner = threading.Thread(target=lambda: verify.update(problems=_verify_c(fault)))
+    runner.start()
+    kills = 0
+    while runner.is_alive():
+        if fk.bird_pid(GW1) > 0:
+            _kill_bird(GW1, "kill -9")
+            kills += 1
+        runner.join(timeout=3)
+    assert verify.get("problems"), "verify.yml did not report the crash-looping bird"
+    fk.wait_until(f"bird back on {GW1}", lambda: [] if fk.bird_pid(GW1) else ["down"], 10)
+    assert fk.docker("exec", GW1, "systemctl", "is-active", "bird", check=False).stdout.strip() == "active"
+    assert fk.bird_restarts(GW1) - restarts == kills, f"{kills} kills, {fk.bird_restarts(GW1) - restarts} restarts"
+    print(f"bird on {GW1} killed {kills} times while verify.yml ran; systemd restarted it every time")
+    for rep in range(fk.REPS):
+        fk.steady()
+        how = "kill -9" if rep % 2 == 0 else "systemctl kill -s KILL"
+        start = time.monotonic()
+        old = _kill_bird(GW1, how)
+        back = fk.wait_until(f"systemd restarting bird on {GW1}", lambda old=old: _bird_back(GW1, old), 15, start=start, interval=0.1)
+        matrix, control = _recover(fault, start)
+        fk.record(fault, how=how, bird_back_s=round(back, 2), recovery_s=matrix, bgp_bfd_s=control)
+        _assert_config_unchanged(fault)
+
+
+def _verify_c(fault):
+    try:
+        return fk.run_verify_expecting(fault, rf"^{GW1}: (BGP|BFD)|(BGP|BFD) .*({GW1}|10\.0\.0\.1)( |$)")
+    except AssertionError as exc:
+        print(exc)
+        return None
+
+
+def test_fault_d_underlay_cut_and_restored():
+    """Every second run, a squatter container takes the gateway's freed underlay address
+    while it is cut, so it comes back with another one: peers still dial the old address
+    (their Endpoint name was resolved when wg-quick started) until the gateway's own
+    packets make WireGuard roam to the new one."""
+    fault = "d. underlay cut (docker network disconnect/connect)"
+    squatter = "f-squatter"
+    for rep in range(fk.REPS):
+        fk.steady()
+        network, ip_before = fk.underlay(GW2)
+        fk.docker("network", "disconnect", network, GW2)
+        cut = time.monotonic()
+        try:
+            if rep % 2 == 1:
+                fk.docker("run", "-d", "--rm", "--name", squatter, "--network", network, "--entrypoint", "sleep", "wgsdn/node:bookworm", "600")
+                assert fk.underlay(squatter)[1] == ip_before, "the squatter did not get the freed address"
+            fk.wait_until(f"{DEV3} cut off", lambda: [] if any(DEV3 in p for p in fk.matrix_problems()) else ["still reachable"], 10)
+            if rep == 0:
+                fk.run_verify_expecting(fault, rf"cannot reach {GW2}", rf"BFD with 10\.0\.0\.2 is|BGP .* with {GW2} is")
+            else:
+                time.sleep(5)
+        finally:
+            held = time.monotonic() - cut
+            start = time.monotonic()
+            fk.docker("network", "connect", network, GW2)
+        try:
+            ip_after = fk.underlay(GW2)[1]
+            print(f"{GW2} underlay address {ip_before} -> {ip_after}")
+            matrix, control = _recover(fault, start)
+        finally:
+            fk.docker("rm", "-f", squatter, check=False)
+        fk.record(fault, ip_changed=ip_before != ip_after, held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
+        _assert_config_unchanged(fault)
+
+
+def test_fault_e_gateway_container_restarted():
+    fault = "e. gateway container restarted"
+    for _ in range(fk.REPS):
+        fk.steady()
+        ip_before = fk.underlay(GW1)[1]
+        start = time.monotonic()
+        fk.docker("restart", GW1)
+        restarted = time.monotonic() - start
+        ip_after = fk.underlay(GW1)[1]
+        matrix, control = _recover(fault, start, timeout=180)
+        fk.record(fault, ip_changed=ip_before != ip_after, docker_restart_s=round(restarted, 1), recovery_s=matrix, bgp_bfd_s=control)
+        _assert_config_unchanged(fault)
+
+
+def test_fault_e_gateway_container_stopped_reported_then_started():
+    """The same outage held open (stop, verify.yml, start): verify names the missing gateway."""
+    fault = "e. gateway container stopped, started"
+    fk.steady()
+    fk.docker("stop", GW1)
+    try:
+        fk.run_verify_expecting(fault, rf"^{GW1}: did not report", rf"cannot reach {GW1}")
+    finally:
+        start = time.monotonic()
+        fk.docker("start", GW1)
+    matrix, control = _recover(fault, start, timeout=180)
+    fk.record(fault, recovery_s=matrix, bgp_bfd_s=control)
+    _assert_config_unchanged(fault)
+
+
+def test_verify_passes_once_everything_healed():
+    fk.steady()
+    result = fk.playbook("verify.yml")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "The live network matches the inventory." in result.stdout
