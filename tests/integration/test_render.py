@@ -106,7 +106,9 @@ def test_topology_3_matches_the_article_and_every_bird_conf_parses(tmp_path):
     assert set(bird) == set(summary)
     assert re.search(r"route 10\.0\.0\.4/32 via 10\.0\.0\.4 bfd;", bird["gateway2"])
     assert re.search(r"neighbor 10\.0\.0\.5 as 4200000002;", bird["gateway1"])
-    assert re.search(r"route 10\.0\.0\.0/24 via 10\.0\.0\.2 bfd;", bird["device1"])
+    # device1 learns its routes from gateway1 over BGP, tied to BFD.
+    assert re.search(r"protocol bgp wgsdn_uplink1 \{[^}]*neighbor 10\.0\.0\.2 external;", bird["device1"])
+    assert "bfd on;" in bird["device1"]
 
     parser = subprocess.run(["bash", str(ROOT / "tools" / "bird-parser.sh")], capture_output=True, text=True, check=True).stdout.strip()
     for host, text in bird.items():
