@@ -25,7 +25,14 @@ def render(total):
         write_inventory(f"{tmp}/hosts.yml", total)
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
         # Allocate first, so the timing is the render itself, as on every run after the first.
-        command = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", f"{tmp}/hosts.yml", str(ROOT / "playbooks" / "render.yml"), "-e", f"wgsdn_render_dir={tmp}/out"]
+        command = [
+            str(pathlib.Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            f"{tmp}/hosts.yml",
+            str(ROOT / "playbooks" / "render.yml"),
+            "-e",
+            f"wgsdn_render_dir={tmp}/out",
+        ]
         subprocess.run(command, env=env, check=True, capture_output=True)
         start = time.perf_counter()
         subprocess.run(command, env=env, check=True, capture_output=True)
