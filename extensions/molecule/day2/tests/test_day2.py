@@ -34,11 +34,27 @@ BFD_PEERS = {
 }
 
 
+ATTACHED = {GW1: 2, GW2: 2}  # devices per gateway (d2-device3 on both)
+
+
+def sessions_up(h, name):
+    """Every BGP session Established, and on gateways at least one per attached device.
+
+    A removed device leaves its dynamic session (dev_N, Passive, "BFD session
+    down") on the gateways until BIRD restarts: seen with bird 2.0.12, reported,
+    tolerated here (extra dev_N sessions that are not Established are ignored).
+    """
+    states = fabric.bgp_states(h)
+    fixed = {p: s for p, s in states.items() if not p.startswith("dev_")}
+    dynamic = [s for p, s in states.items() if p.startswith("dev_")]
+    return all(s == "Established" for s in fixed.values()) and dynamic.count("Established") >= ATTACHED.get(name, 0) and states
+
+
 def steady(hosts=MANAGED, timeout=90):
     """Every BGP session Established and every BFD session Up on ``hosts``, every managed host reachable."""
     for name in hosts:
         h = fabric.host(name)
-        fabric.wait_for(f"BGP Established on {name}", lambda h=h: fabric.all_established(h), timeout=timeout, interval=0.5)
+        fabric.wait_for(f"BGP Established on {name}", lambda h=h, n=name: sessions_up(h, n), timeout=timeout, interval=0.5)
         fabric.wait_for(f"BFD Up on {name}", lambda h=h, n=name: fabric.all_bfd_up(h, BFD_PEERS[n]), timeout=timeout, interval=0.5)
     for name in hosts:
         targets = [ADDRESS[o] for o in MANAGED if o != name]
