@@ -26,6 +26,14 @@ step() {
     log "--- $name: $(( $(date +%s) - t0 ))s"
 }
 
+# Every systemd container holds several inotify instances; Debian's default of
+# 128 per user made the 18th container's systemd exit at once (code 255).
+raise_inotify() {
+    local current
+    current=$(sysctl -n fs.inotify.max_user_instances)
+    [ "$current" -ge 1024 ] || sysctl -q -w fs.inotify.max_user_instances=1024
+}
+step inotify-limit     raise_inotify
 step docker-engine     bash "$HERE/docker-engine.sh"
 step docker-user-rules bash "$HERE/docker-user-rules.sh"
 step build-images      bash "$HERE/build-images.sh" "$@"
