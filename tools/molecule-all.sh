@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.." || exit 1
 export ANSIBLE_COLLECTIONS_PATH="$PWD/.cache/collections" ANSIBLE_CONFIG="$PWD/ansible.cfg"
 only=("$@")
 failed=()
+skipped=0
 summary=()
 for dir in extensions/molecule/*/; do
   name=$(basename "$dir")
@@ -14,6 +15,7 @@ for dir in extensions/molecule/*/; do
   [ "$name" = smoke ] && continue
   if [ -f "$dir/NOT-IN-CI" ]; then
     summary+=("$(printf '%-14s %-7s %s' "$name" skipped "$(head -n 1 "$dir/NOT-IN-CI")")")
+    skipped=$((skipped + 1))
     continue
   fi
   if [ ${#only[@]} -gt 0 ] && [[ " ${only[*]} " != *" $name "* ]]; then continue; fi
@@ -29,5 +31,5 @@ for dir in extensions/molecule/*/; do
 done
 echo "=== Molecule summary"
 printf '%s\n' "${summary[@]}"
-echo "${#summary[@]} scenarios: $(( ${#summary[@]} - ${#failed[@]} )) passed, ${#failed[@]} failed"
+echo "$(( ${#summary[@]} - ${#failed[@]} - skipped )) passed, ${#failed[@]} failed, $skipped skipped"
 [ ${#failed[@]} -eq 0 ]
