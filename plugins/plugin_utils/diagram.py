@@ -1,12 +1,13 @@
 """The overlay as a diagram: Graphviz DOT and Mermaid, drawn from the plan."""
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import DIRECT, GATEWAY, ROUTED
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DIRECT, GATEWAY, ROUTED
 
 FORMATS = ("dot", "mermaid")
 
 
 def links(plan):
-    """``(a, b, kind)`` for every WireGuard link; kind is ``bgp`` (gateway mesh) or ``wireguard``."""
+    """``(a, b, kind)`` for every WireGuard link: ``bgp`` (gateway mesh), ``bfd`` (a routed
+    device's uplink, watched by BFD) or ``wireguard`` (a plain tunnel)."""
     hosts = plan["hosts"]
     names = list(hosts)
     result = []
@@ -16,7 +17,9 @@ def links(plan):
     gateways = [n for n in names if hosts[n]["role"] == GATEWAY]
     if plan["mode"] == ROUTED:
         result.extend((a, b, "bgp") for i, a in enumerate(gateways) for b in gateways[i + 1 :])
-    result.extend((n, uplink, "wireguard") for n in names for uplink in hosts[n]["uplinks"])
+    for name in names:
+        watched = plan["mode"] == ROUTED and hosts[name]["role"] != CLIENT
+        result.extend((name, uplink, "bfd" if watched else "wireguard") for uplink in hosts[name]["uplinks"])
     return result
 
 
@@ -60,7 +63,7 @@ def to_mermaid(plan):
         node = f'{_mermaid_id(name)}["{label}"]' if host["role"] == GATEWAY else f'{_mermaid_id(name)}("{label}")'
         lines.append(f"  {node}")
     for a, b, kind in links(plan):
-        arrow = "==eBGP + BFD===" if kind == "bgp" else ("---|BFD|" if plan["mode"] == ROUTED else "---")
+        arrow = {"bgp": "==eBGP + BFD===", "bfd": "---|BFD|"}.get(kind, "---")
         lines.append(f"  {_mermaid_id(a)} {arrow} {_mermaid_id(b)}")
     lines.append("```")
     return "\n".join(lines) + "\n"

@@ -16,18 +16,20 @@ def plan(tmp_path):
     gateways, devices, hostvars = article_topology(3)
     hostvars["device4"]["wgsdn_uplinks"] = ["gateway2", "gateway1"]
     hostvars["device3"]["wgsdn_subnets"] = ["192.168.3.0/24"]
-    return compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "s.json")))
+    hostvars["phone"] = {"wgsdn_network": "10.0.0.0/24", "wgsdn_uplinks": ["gateway1"]}
+    return compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "s.json")), clients=["phone"])
 
 
 def test_links(plan):
     assert sorted(diagram.links(plan)) == sorted(
         [
             ("gateway1", "gateway2", "bgp"),
-            ("device1", "gateway1", "wireguard"),
-            ("device2", "gateway1", "wireguard"),
-            ("device3", "gateway2", "wireguard"),
-            ("device4", "gateway2", "wireguard"),
-            ("device4", "gateway1", "wireguard"),
+            ("device1", "gateway1", "bfd"),
+            ("device2", "gateway1", "bfd"),
+            ("device3", "gateway2", "bfd"),
+            ("device4", "gateway2", "bfd"),
+            ("device4", "gateway1", "bfd"),
+            ("phone", "gateway1", "wireguard"),
         ]
     )
 
@@ -48,6 +50,7 @@ def test_mermaid(plan):
     assert "```mermaid" in text
     assert "n_gateway1 ==eBGP + BFD=== n_gateway2" in text
     assert "n_device4 ---|BFD| n_gateway1" in text
+    assert "n_phone --- n_gateway1" in text  # an unmanaged client runs no BFD
 
 
 def test_direct_mode_draws_the_mesh(tmp_path):
