@@ -1,4 +1,4 @@
-"""Helpers shared by the routed scenarios' verifiers (topology3, dualhomed).
+"""Helpers shared by the routed scenarios' verifiers (topology3, dualhomed, faults, day2).
 
 The verifier runs on the controller: hosts are reached with testinfra's docker
 backend (a `docker exec` per command, fast enough to poll), and containers are
