@@ -219,10 +219,8 @@ def _build_host(name, role, hv, network):
 
     if hv.get("wgsdn_persistent_keepalive") is not None:
         host.keepalive = parse_int(hv["wgsdn_persistent_keepalive"], name, "wgsdn_persistent_keepalive", 0, 65535, "a number of seconds")
-    elif role == CLIENT or not host.listens:
-        # Phones, laptops and devices that never listen sit behind NAT or a firewall: only
-        # their own packets open the path, so they keep it open for their peers.
-        host.keepalive = DEFAULT_KEEPALIVE
+    elif role == CLIENT:
+        host.keepalive = DEFAULT_KEEPALIVE  # phones and laptops sit behind NAT
 
     for value in _as_list(hv.get("wgsdn_subnets"), name, "wgsdn_subnets"):
         host.subnets.append(parse_network(value, name, "wgsdn_subnets"))

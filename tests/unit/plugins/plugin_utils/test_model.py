@@ -104,12 +104,3 @@ def test_link_name_shortens_interface_names():
     hostvars = hv(g1={}, **{"a-very-long-gateway": {"wgsdn_link_name": "g2"}}, d={"wgsdn_uplinks": ["g1"]})
     overlay = build_overlay(["g1", "a-very-long-gateway"], ["d"], hostvars)
     assert overlay.hosts["a-very-long-gateway"].link_name == "g2"
-
-
-def test_hosts_that_never_listen_keep_their_path_open():
-    overlay = build_overlay(["gw"], ["quiet", "open"], hv(gw={}, quiet={}, open={"wgsdn_listen_port": 51900}))
-    assert overlay.hosts["quiet"].keepalive == 25
-    assert overlay.hosts["open"].keepalive is None
-    assert overlay.hosts["gw"].keepalive is None
-    explicit = build_overlay(["gw"], ["quiet"], hv(gw={}, quiet={"wgsdn_persistent_keepalive": 0}))
-    assert explicit.hosts["quiet"].keepalive == 0
