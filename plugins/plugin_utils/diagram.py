@@ -42,11 +42,10 @@ def to_dot(plan):
         label = _label(name, host, "\\n")
         lines.append(f'  "{name}" [{shape}, label="{label}"];')
     for a, b, kind in links(plan):
-        style = (
-            'style=bold, color="#1f5fa8", label="eBGP + BFD"'
-            if kind == "bgp"
-            else ('label="BFD", color="#555555"' if plan["mode"] == ROUTED else 'color="#555555"')
-        )
+        style = {
+            "bgp": 'style=bold, color="#1f5fa8", label="eBGP + BFD"',
+            "bfd": 'label="BFD", color="#555555"',
+        }.get(kind, 'color="#555555"')
         lines.append(f'  "{a}" -- "{b}" [{style}];')
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -80,21 +80,6 @@ def uplinks(device):
     return fabric._RUNNER.get_variables(device)["wgsdn_uplinks"]
 
 
-def _bgp_states(text):
-    states, current = {}, None
-    for line in text.splitlines():
-        m = re.match(r"^(\S+)\s+BGP\s", line)
-        if m:
-            current = None if m.group(1) == "wgsdn_devices" else m.group(1)  # the dynamic sessions' template
-            if current:
-                states[current] = None
-            continue
-        m = re.match(r"^\s+BGP state:\s+(\S+)", line)
-        if m and current:
-            states[current] = m.group(1)
-    return states
-
-
 def control_plane_problems():
     """Every BGP session Established (gateway mesh, one per attached device, one per uplink) and every BFD session Up."""
     seen = exec_all({n: "birdc show protocols all; echo =====; birdc show bfd sessions" for n in fabric.names()})
@@ -104,7 +89,7 @@ def control_plane_problems():
             problems.append(f"{name}: birdc failed: {out.strip()[:200]}")
             continue
         protocols, bfd = out.split("=====", 1)
-        states = _bgp_states(protocols)
+        states = fabric.parse_bgp_states(protocols)
         down = sorted(p for p, s in states.items() if s != "Established")
         if down:
             problems.append(f"{name}: BGP not Established: {down}")

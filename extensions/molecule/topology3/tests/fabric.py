@@ -58,24 +58,29 @@ def wait_for(what, check, timeout=90.0, interval=1.0):
         time.sleep(interval)
 
 
-def bgp_states(h):
-    """{protocol: BGP state} of every BGP protocol of a host."""
-    out = h.check_output("birdc show protocols all")
-    states = {}
-    current = None
-    for line in out.splitlines():
+def parse_bgp_states(text):
+    """{protocol: BGP state} of every BGP protocol in `birdc show protocols all` output.
+
+    The dynamic device sessions' template (`wgsdn_devices`, always "Passive") is
+    not a session and is left out; the sessions it spawns (`dev_N`) are kept.
+    """
+    states, current = {}, None
+    for line in text.splitlines():
         m = re.match(r"^(\S+)\s+BGP\s", line)
-        if m and m.group(1) == "wgsdn_devices":
-            current = None  # template of the dynamic device sessions, always "Passive"
-            continue
         if m:
-            current = m.group(1)
-            states[current] = None
+            current = None if m.group(1) == "wgsdn_devices" else m.group(1)
+            if current:
+                states[current] = None
             continue
         m = re.match(r"^\s+BGP state:\s+(\S+)", line)
         if m and current:
             states[current] = m.group(1)
     return states
+
+
+def bgp_states(h):
+    """{protocol: BGP state} of every BGP protocol of a host."""
+    return parse_bgp_states(h.check_output("birdc show protocols all"))
 
 
 def bfd_sessions(h):

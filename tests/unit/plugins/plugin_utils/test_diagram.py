@@ -37,7 +37,8 @@ def test_links(plan):
 def test_dot(plan):
     dot = diagram.to_dot(plan)
     assert '"gateway1" -- "gateway2" [style=bold, color="#1f5fa8", label="eBGP + BFD"];' in dot
-    assert '"device4" -- "gateway1"' in dot
+    assert '"device4" -- "gateway1" [label="BFD", color="#555555"];' in dot
+    assert '"phone" -- "gateway1" [color="#555555"];' in dot  # an unmanaged client runs no BFD
     assert 'label="device3\\n10.0.0.4\\n192.168.3.0/24"' in dot
     assert "AS4200000001" in dot
     if shutil.which("dot"):
