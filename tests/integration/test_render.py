@@ -12,11 +12,14 @@ The article's configurations, as the design (shared/design.md) records them:
    gateway1 -> gateway2, whose link is watched by BFD.
 """
 
+import hashlib
 import pathlib
 import re
+import shutil
 import subprocess
 
 import pytest
+import yaml
 from ansible_run import ROOT, playbook, write_inventory
 from conftest import article_topology
 
@@ -59,6 +62,40 @@ def render(tmp_path, number):
     run = playbook("-i", tmp_path / "hosts.yml", ROOT / "playbooks" / "render.yml", "-e", f"wgsdn_render_dir={tmp_path / 'out'}")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     return tmp_path / "out"
+
+
+def recap(run):
+    """{host: changed count} from a run's PLAY RECAP."""
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", run.stdout, re.MULTILINE)}
+
+
+def tree(directory):
+    """{relative path: (bytes, mode)} of the files under ``directory``."""
+    return {str(p.relative_to(directory)): (p.read_bytes(), p.stat().st_mode & 0o777) for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def with_builtin_template(directory):
+    """render.yml beside a copy of the collection whose render tasks use ansible.builtin.template instead.
+
+    Ansible prefers collections next to the playbook, so running the returned
+    playbook applies the same role tasks, with the same variables, only through
+    ansible.builtin.template (which needs the directories to exist already).
+    """
+    collection = directory / "collections" / "ansible_collections" / "wgsdn" / "fabric"
+    shutil.copytree(ROOT / "meta", collection / "meta")
+    for part in ("plugins", "roles"):
+        shutil.copytree(ROOT / part, collection / part, ignore=shutil.ignore_patterns("__pycache__"))
+    for render in sorted(collection.glob("roles/*/tasks/render.yml")):
+        tasks = yaml.safe_load(render.read_text())
+        swapped = [task for task in tasks if "wgsdn.fabric.render_template" in task]
+        assert len(swapped) == 1, render
+        for task in swapped:
+            args = task.pop("wgsdn.fabric.render_template")
+            del args["directory_mode"]
+            task["ansible.builtin.template"] = args
+        render.write_text(yaml.safe_dump(tasks, sort_keys=False))
+    shutil.copy(ROOT / "playbooks" / "render.yml", directory / "render.yml")
+    return directory / "render.yml"
 
 
 def wg_summary(out):
@@ -129,3 +166,23 @@ def test_render_touches_no_host(tmp_path):
     run = playbook("-i", tmp_path / "hosts.yml", ROOT / "playbooks" / "render.yml", "-e", f"wgsdn_render_dir={tmp_path / 'out'}")
     assert run.returncode == 0, run.stdout[-3000:]
     assert pathlib.Path(tmp_path / "out" / "device2" / "etc" / "wireguard" / "wg0.conf").exists()
+
+
+def test_render_writes_what_ansible_builtin_template_writes_and_is_idempotent(tmp_path):
+    reference = with_builtin_template(tmp_path / "reference")
+    out = render(tmp_path, 3)
+    rendered = tree(out)
+    assert {pathlib.PurePath(p).name for p in rendered} == {"wg0.conf", "wg-gateway1.conf", "wg-gateway2.conf", "bird.conf", "bfd.conf"}
+    for directory in out.rglob("*"):
+        if directory.is_dir():
+            (tmp_path / "builtin" / directory.relative_to(out)).mkdir(parents=True, exist_ok=True)
+    run = playbook("-v", "-i", tmp_path / "hosts.yml", reference, "-e", f"wgsdn_render_dir={tmp_path / 'builtin'}")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    # The copy module behind ansible.builtin.template reports the checksum of what it wrote.
+    assert f"checksum: {hashlib.sha1(rendered['gateway1/etc/bird/bird.conf'][0]).hexdigest()}" in run.stdout
+    assert tree(tmp_path / "builtin") == rendered
+
+    again = playbook("-i", tmp_path / "hosts.yml", ROOT / "playbooks" / "render.yml", "-e", f"wgsdn_render_dir={out}")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
+    assert recap(again) == dict.fromkeys(recap(again), 0) and len(recap(again)) == 6
+    assert tree(out) == rendered
