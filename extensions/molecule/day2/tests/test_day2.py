@@ -365,7 +365,8 @@ def test_rotating_every_key():
 def test_unmanaged_client_configured_by_hand_interoperates():
     run = ops.playbook("clients", record="clients_export_s")
     assert run.returncode == 0, run.out[-3000:]
-    directory = Path(ops.INVENTORY).parent / "clients"
+    directory = Path(ops.INVENTORY).parent / ".wgsdn-clients"
+    assert f"{directory}/{CLIENT}.conf and .png" in " ".join(run.out.split()), run.out[-2000:]  # the playbook says where
     conf, png = directory / f"{CLIENT}.conf", directory / f"{CLIENT}.png"
     for path in (conf, png):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
