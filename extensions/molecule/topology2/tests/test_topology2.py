@@ -8,77 +8,45 @@ handshakes, real pings, and proof that device1 <-> device3 traffic crosses devic
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import testinfra
-import testinfra.utils.ansible_runner
+from tunnels import (  # noqa: F401  the shared checks: pytest runs them in this scenario
+    ADDRESS,
+    HOSTS,
+    IFACE,
+    INVENTORY,
+    RUNNER,
+    node,
+    ping,
+    ping_matrix,
+    test_config_is_root_0600,
+    test_every_host_pings_every_other_over_the_overlay,
+    test_handshakes_on_every_link,
+    test_redacted_copy_holds_no_key,
+    test_unit_runs_on_wireguard_go,
+)
 
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
-HOSTS = sorted(RUNNER.get_hosts("all"))
 GATEWAY = RUNNER.get_hosts("wgsdn_gateways")[0]
 DEVICES = sorted(RUNNER.get_hosts("wgsdn_devices"))
-ADDRESS = {name: RUNNER.get_variables(name)["wgsdn_address"] for name in HOSTS}
-IFACE = "wg0"
 
 testinfra_hosts = HOSTS
 
 
-def _host(name):
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
-
-
-def _ping(host, address, args="-c 2 -W 2", deadline=20):
-    """Ping over the overlay, allowing for the first handshake; returns the last result."""
-    end = time.time() + deadline
-    while True:
-        result = host.run(f"ping {args} {address}")
-        if result.rc == 0 or time.time() > end:
-            return result
-        time.sleep(1)
-
-
-def _peer_by_address(node):
+def _peer_by_address(host):
     """Map each peer's /32 (or network) in AllowedIPs to its public key."""
     peers = {}
-    for line in node.check_output(f"wg show {IFACE} allowed-ips").splitlines():
+    for line in host.check_output(f"wg show {IFACE} allowed-ips").splitlines():
         key, *nets = line.split()
         for net in nets:
             peers[net] = key
     return peers
 
 
-def _transfer(node):
+def _transfer(host):
     """public key -> (rx bytes, tx bytes)."""
-    out = node.check_output(f"wg show {IFACE} transfer")
+    out = host.check_output(f"wg show {IFACE} transfer")
     return {key: (int(rx), int(tx)) for key, rx, tx in (line.split() for line in out.splitlines())}
-
-
-def test_config_is_root_0600(host):
-    conf = host.file(f"/etc/wireguard/{IFACE}.conf")
-    assert conf.exists
-    assert conf.user == "root"
-    assert conf.group == "root"
-    assert conf.mode == 0o600
-    assert host.file("/etc/wireguard").mode == 0o700
-
-
-def test_redacted_copy_holds_no_key(host):
-    real = host.file(f"/etc/wireguard/{IFACE}.conf").content_string
-    private = [line.split("=", 1)[1].strip() for line in real.splitlines() if line.startswith("PrivateKey")]
-    assert len(private) == 1 and len(private[0]) == 44
-    copy = host.file(f"/var/lib/wgsdn/wireguard/{IFACE}.conf.redacted").content_string
-    assert "PrivateKey = (hidden)" in copy
-    assert private[0] not in copy
-
-
-def test_unit_runs_on_wireguard_go(host):
-    unit = host.service(f"wg-quick@{IFACE}")
-    assert unit.is_enabled
-    assert unit.is_running
-    assert host.process.filter(comm="wireguard-go"), "wireguard-go is not running"
 
 
 def test_gateway_forwards(host):
@@ -100,56 +68,19 @@ def test_article_peers(host):
         assert f"Endpoint = {GATEWAY}:51820" in conf
 
 
-@pytest.fixture(scope="module")
-def ping_matrix():
-    """Ping every host from every other host over the overlay; {(src, dst): result}.
-
-    A host that does not listen is reachable only once it has sent a handshake to
-    the host that relays or answers for it (there is no keepalive by default), so
-    hosts first contact the peers they hold an Endpoint for, then the matrix runs.
-    """
-    for name in HOSTS:
-        node = _host(name)
-        conf = node.file(f"/etc/wireguard/{IFACE}.conf").content_string
-        for other in HOSTS:
-            if f"Endpoint = {other}:" in conf:
-                _ping(node, ADDRESS[other])
-    results = {}
-    for name in HOSTS:
-        node = _host(name)
-        for other in HOSTS:
-            if other != name:
-                results[(name, other)] = (node.check_output(f"ip route get {ADDRESS[other]}"), _ping(node, ADDRESS[other]))
-    return results
-
-
-def test_every_host_pings_every_other_over_the_overlay(ping_matrix):
-    assert len(ping_matrix) == len(HOSTS) * (len(HOSTS) - 1)
-    for (name, other), (route, result) in ping_matrix.items():
-        assert f"dev {IFACE}" in route, route
-        assert result.rc == 0, f"{name} -> {other}: {result.stdout}{result.stderr}"
-
-
-def test_handshakes_on_every_link(host, ping_matrix):
-    out = host.check_output(f"wg show {IFACE} latest-handshakes")
-    stamps = [int(line.split()[1]) for line in out.splitlines()]
-    assert stamps, "no peers"
-    assert all(s > 0 for s in stamps), f"no handshake: {out}"
-    assert all(time.time() - s < 300 for s in stamps), out
-
-
-def test_device_to_device_traffic_crosses_the_gateway(ping_matrix):
+@pytest.mark.usefixtures("ping_matrix")
+def test_device_to_device_traffic_crosses_the_gateway():
     """device1 -> device3 must enter the gateway from device1's peer and leave to device3's."""
     first, last = DEVICES[0], DEVICES[-1]
-    src, gw = _host(first), _host(GATEWAY)
+    src, gw = node(first), node(GATEWAY)
     peer = _peer_by_address(gw)
     key_src, key_dst = peer[f"{ADDRESS[first]}/32"], peer[f"{ADDRESS[last]}/32"]
 
     # The reply was forwarded exactly once on the way back: TTL 64 - 1.
-    one = _ping(src, ADDRESS[last], args="-c 1 -W 2")
+    one = ping(src, ADDRESS[last], args="-c 1 -W 2")
     assert one.rc == 0, one.stdout
     assert "ttl=63" in one.stdout, one.stdout
-    direct = _ping(src, ADDRESS[GATEWAY], args="-c 1 -W 2")
+    direct = ping(src, ADDRESS[GATEWAY], args="-c 1 -W 2")
     assert "ttl=64" in direct.stdout, direct.stdout
 
     count, size = 20, 1000
@@ -185,18 +116,19 @@ def _converge(*args):
 
 
 def _pids():
-    return {name: _host(name).check_output("pgrep -x wireguard-go") for name in HOSTS}
+    return {name: node(name).check_output("pgrep -x wireguard-go") for name in HOSTS}
 
 
 def _private_keys():
     keys = []
     for name in HOSTS:
-        conf = _host(name).file(f"/etc/wireguard/{IFACE}.conf").content_string
+        conf = node(name).file(f"/etc/wireguard/{IFACE}.conf").content_string
         keys += [line.split("=", 1)[1].strip() for line in conf.splitlines() if line.startswith(("PrivateKey", "PresharedKey"))]
     return keys
 
 
-def test_check_diff_shows_changes_but_no_key(ping_matrix):
+@pytest.mark.usefixtures("ping_matrix")
+def test_check_diff_shows_changes_but_no_key():
     before = _pids()
     run = _converge("--check", "--diff", "-vvv", "-e", "wgsdn_persistent_keepalive=9")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -204,24 +136,26 @@ def test_check_diff_shows_changes_but_no_key(ping_matrix):
     for key in _private_keys():
         assert key not in run.stdout and key not in run.stderr, "a key reached the output"
     assert _pids() == before
-    assert "persistent-keepalive" not in _host(GATEWAY).check_output(f"wg show {IFACE}")
+    assert "persistent-keepalive" not in node(GATEWAY).check_output(f"wg show {IFACE}")
 
 
-def test_peer_change_is_synced_without_restart(ping_matrix):
+@pytest.mark.usefixtures("ping_matrix")
+def test_peer_change_is_synced_without_restart():
     before = _pids()
     run = _converge("-e", "wgsdn_persistent_keepalive=9")
     assert run.returncode == 0, run.stdout[-3000:]
     assert "RUNNING HANDLER [wgsdn.fabric.wireguard : Sync wireguard peers]" in run.stdout
     assert _pids() == before, "a peer-only change restarted an interface"
     for name in HOSTS:
-        keepalives = _host(name).check_output(f"wg show {IFACE} persistent-keepalive").split()[1::2]
+        keepalives = node(name).check_output(f"wg show {IFACE} persistent-keepalive").split()[1::2]
         assert keepalives and all(k == "9" for k in keepalives), (name, keepalives)
     # The tunnels kept working all along (same sessions, no new handshake needed).
     first, last = DEVICES[0], DEVICES[-1]
-    assert _host(first).run(f"ping -c 2 -W 2 {ADDRESS[last]}").rc == 0
+    assert node(first).run(f"ping -c 2 -W 2 {ADDRESS[last]}").rc == 0
 
 
-def test_mtu_change_restarts_only_that_interface(ping_matrix):
+@pytest.mark.usefixtures("ping_matrix")
+def test_mtu_change_restarts_only_that_interface():
     before = _pids()
     last = DEVICES[-1]
     run = _converge("-e", "wgsdn_persistent_keepalive=9", "-e", '{"wireguard_mtu": 1380}', "--limit", last)
@@ -229,16 +163,17 @@ def test_mtu_change_restarts_only_that_interface(ping_matrix):
     after = _pids()
     assert after[last] != before[last], "MTU changed but the interface was not restarted"
     assert {n: p for n, p in after.items() if n != last} == {n: p for n, p in before.items() if n != last}
-    assert "mtu 1380" in _host(last).check_output(f"ip link show {IFACE}")
-    assert _ping(_host(DEVICES[0]), ADDRESS[last]).rc == 0
+    assert "mtu 1380" in node(last).check_output(f"ip link show {IFACE}")
+    assert ping(node(DEVICES[0]), ADDRESS[last]).rc == 0
 
 
-def test_back_to_the_inventory_and_idempotent(ping_matrix):
+@pytest.mark.usefixtures("ping_matrix")
+def test_back_to_the_inventory_and_idempotent():
     assert _converge().returncode == 0
     again = _converge()
     assert again.returncode == 0
     recap = [line for line in again.stdout.splitlines() if "changed=" in line]
     assert len(recap) == len(HOSTS) and all("changed=0" in line for line in recap), recap
-    assert "mtu 1420" in _host(DEVICES[-1]).check_output(f"ip link show {IFACE}")
+    assert "mtu 1420" in node(DEVICES[-1]).check_output(f"ip link show {IFACE}")
     for name in DEVICES:
-        assert _ping(_host(name), ADDRESS[GATEWAY]).rc == 0
+        assert ping(node(name), ADDRESS[GATEWAY]).rc == 0

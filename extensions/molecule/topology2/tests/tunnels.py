@@ -1,0 +1,1 @@
+../../topology1/tests/tunnels.py
