@@ -6,8 +6,8 @@ is compared with the wanted bytes and permission bits first (``compare``);
 through a temporary file in the same directory and ``os.replace`` when its
 content differs (readers see the old or the new file, never a partial one), or
 only changes its mode when just that differs. Modes are set with ``chmod``, so
-the umask does not affect them. Nothing is fsynced: rendered files can be
-written again.
+the umask does not affect them. Rendered files are not fsynced (they can be
+written again); the state file uses ``write_atomic(..., durable=True)``.
 """
 
 import contextlib
@@ -86,18 +86,33 @@ def make_parents(path, mode):
             os.chmod(directory, mode)
 
 
-def write_atomic(path, content, mode):
-    """Replace ``path`` with ``content`` and ``mode`` through a temporary file beside it."""
-    fd, temporary = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=f".{os.path.basename(path)}.")
+def write_atomic(path, content, mode, prefix=None, durable=False):
+    """Replace ``path`` with ``content`` and ``mode`` through a temporary file beside it.
+
+    The mode is set before any byte is written (secrets never sit in a wider
+    file). ``durable`` fsyncs the file and then its directory, so the new
+    content survives a crash once this returns.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=prefix or f".{os.path.basename(path)}.")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
             os.fchmod(handle.fileno(), mode)
+            handle.write(content)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+    if durable:
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def apply(update, directory_mode):

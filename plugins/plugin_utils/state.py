@@ -18,10 +18,10 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 
 import netaddr
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import files
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.keys import decode_key
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
 
@@ -140,21 +140,4 @@ class StateFile:
     def save(self, data):
         text = json.dumps(data, indent=1, sort_keys=True) + "\n"
         payload = self._encode(text)
-        directory = os.path.dirname(self.path)
-        fd, tmp = tempfile.mkstemp(prefix=".wgsdn-tmp.", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), 0o600)
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        files.write_atomic(self.path, payload, 0o600, prefix=".wgsdn-tmp.", durable=True)
