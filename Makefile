@@ -30,6 +30,7 @@ demo-down: venv
 	bash tools/demo.sh down
 
 unit: venv
+	bash tools/host-packages.sh
 	$(PY) -m pytest -q tests/unit
 
 integration: venv

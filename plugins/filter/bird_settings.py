@@ -9,6 +9,13 @@ description:
 positional: host
 extends_documentation_fragment:
   - wgsdn.fabric.plan.host
+options:
+  device_bgp:
+    description:
+      - Devices learn their routes from their uplink gateways over BGP (the bird role's C(bird_device_bgp)).
+      - False gives devices static multipath routes through their uplinks instead, and gateways no device sessions.
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -19,12 +26,19 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(enabled), C(router_id), C(role), C(local_as), C(network), C(static_routes), C(bgp_neighbors), C(origins) (per gateway C(asn) and the C(prefixes) it may originate) and C(bfd_interfaces).
+  description:
+    - C(enabled), C(router_id), C(address) (the BGP session address), C(role), C(local_as), C(network), C(static_routes),
+      C(bgp_neighbors) (sessions with the other gateways), C(uplink_sessions) (a device's sessions with its uplink gateways),
+      C(device_sessions) (name of a gateway's dynamic protocol for its devices, or null), C(serves_devices), C(origins)
+      (per gateway C(asn) and the C(prefixes) it may originate) and C(bfd_interfaces).
+    - C(channels), one per address family of the overlay, each with the family's data (C(bird_channel), C(bird_net_type),
+      C(bird_suffix), ...), C(router_address), C(own_routes), C(static_routes), C(routable), C(origins), C(uplink_accept)
+      and C(uplink_reject), which the template prints in that family's protocols and filters.
   type: dict
 """
 
+from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:

@@ -30,18 +30,14 @@ _value:
   elements: str
 """
 
-from ansible.errors import AnsibleFilterError
-
+from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import verify
 
 
-def reachability_matrix(plan, results):
-    try:
-        return verify.reachability_matrix(plan, results)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError(f"wgsdn: overlay, variable 'results': cannot lay out the matrix ({exc})") from None
+def _describe(exc, *args):
+    return f"wgsdn: overlay, variable 'results': cannot lay out the matrix ({exc})"
 
 
 class FilterModule:
     def filters(self):
-        return {"reachability_matrix": reachability_matrix}
+        return {"reachability_matrix": plan_filter(verify.reachability_matrix, errors=(KeyError, TypeError, ValueError), describe=_describe)}

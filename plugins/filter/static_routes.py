@@ -26,8 +26,8 @@ _value:
   elements: dict
 """
 
+from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:

@@ -32,18 +32,14 @@ _value:
   type: str
 """
 
-from ansible.errors import AnsibleFilterError
-
+from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import diagram
 
 
-def topology_diagram(plan, format="dot"):
-    try:
-        return diagram.render(plan, format)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError(f"wgsdn: overlay, variable 'format': cannot draw the diagram ({exc})") from None
+def _describe(exc, *args):
+    return f"wgsdn: overlay, variable 'format': cannot draw the diagram ({exc})"
 
 
 class FilterModule:
     def filters(self):
-        return {"topology_diagram": topology_diagram}
+        return {"topology_diagram": plan_filter(diagram.render, errors=(KeyError, TypeError, ValueError), describe=_describe)}

@@ -5,7 +5,7 @@ version_added: "0.1.0"
 short_description: Compare a host's live WireGuard, BIRD and reachability state with the plan
 description:
   - Parses what O(host) reported (C(wg show all latest-handshakes), C(wg show interfaces), C(birdc show protocols),
-    C(birdc show bfd sessions), C(ip -4 route show proto bird) and a ping sweep) and checks it against the plan.
+    C(birdc show bfd sessions), C(ip route show proto bird) per family and a ping sweep) and checks it against the plan.
   - Returns a readable report and the list of problems; an empty list means the host is as the inventory says.
 positional: host, observed
 extends_documentation_fragment:
@@ -21,6 +21,10 @@ options:
         (lines C(ADDRESS ok) or C(ADDRESS fail)).
     type: dict
     required: true
+  device_bgp:
+    description: Devices learn their routes over BGP (the bird role's C(bird_device_bgp)), so their uplink sessions are checked.
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -40,19 +44,15 @@ _value:
   type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
+from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import verify
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 
 
-def verify_host(plan, host, observed):
-    try:
-        return verify.check_host(plan, host, observed)
-    except (PlanError, KeyError) as exc:
-        raise AnsibleFilterError(f"wgsdn: host '{host}', variable 'observed': cannot verify ({exc})") from None
+def _describe(exc, plan, host, *args):
+    return f"wgsdn: host '{host}', variable 'observed': cannot verify ({exc})"
 
 
 class FilterModule:
     def filters(self):
-        return {"verify_host": verify_host}
+        return {"verify_host": plan_filter(verify.check_host, errors=(PlanError, KeyError), describe=_describe)}

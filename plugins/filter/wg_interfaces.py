@@ -21,15 +21,15 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - Interfaces, each with C(name), C(address) (wg-quick Address or null), C(ptp) (C(local) and C(peer) addresses of a point-to-point link, or null),
+    - Interfaces, each with C(name), C(address) (wg-quick Address, one address per family of the overlay, or null), C(ptp) (a point-to-point link's addresses, one entry per family with C(ip_option), C(local) and C(peer); empty otherwise),
       C(listen_port), C(table) (C(auto) or C(off)), C(private_key) and C(peers).
     - Each peer has C(name), C(public_key), C(preshared_key), C(allowed_ips), C(endpoint) (C(host:port) or null) and C(persistent_keepalive).
   type: list
   elements: dict
 """
 
+from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:

@@ -60,10 +60,15 @@ EXAMPLES = r"""
 RETURN = r"""
 _raw:
   description:
-    - The plan, a dictionary with C(network), C(prefixlen), C(mode) (C(direct), C(hub) or C(routed)),
-      C(interface), C(hosts) (per host C(role), C(address), C(private_key), C(public_key),
-      C(endpoint), C(listen_port), C(uplinks), C(subnets), C(keepalive), C(link_name), and for
-      gateways C(gateway_id) and C(asn)) and C(preshared_keys) (per pair C(hostA|hostB)).
+    - The plan, a dictionary with C(families) (per address family of the overlay its C(network), C(prefixlen)
+      and the data templates print, such as C(ip_option), C(bird_channel) and C(forwarding_sysctl)), C(network) and
+      C(prefixlen) (the first family's), C(mode) (C(direct), C(hub) or C(routed)), C(interface), C(links)
+      (every pair of peers, C(a), C(b) and C(kind), one of C(direct), C(hub), C(mesh), C(uplink) or C(client)),
+      C(clients) (names of the unmanaged clients), C(hosts) and C(preshared_keys) (per pair C(hostA|hostB)).
+    - Per host C(role), C(address) (the first family's), C(addresses) (per family), C(router_id), C(private_key),
+      C(public_key), C(endpoint), C(listen_port), C(uplinks), C(subnets), C(keepalive), C(link_name),
+      C(neighbours) (hosts with a peer section here, in order), C(relays) (forwards others' packets),
+      C(speaks_bgp), and for gateways C(gateway_id) and C(asn).
     - Feed it to the C(wgsdn.fabric) filters.
   type: list
   elements: dict
@@ -75,8 +80,9 @@ from ansible.errors import AnsibleLookupError
 from ansible.parsing.vault import VaultLib, is_encrypted
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENTS_GROUP, DEVICES_GROUP, GATEWAYS_GROUP, PlanError
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import INPUT_VARIABLES, compute_plan
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import CLIENTS_GROUP, DEVICES_GROUP, GATEWAYS_GROUP, INPUT_VARIABLES
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
 
 DEFAULT_STATE_NAME = ".wgsdn-state.json"

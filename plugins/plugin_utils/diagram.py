@@ -1,30 +1,23 @@
 """The overlay as a diagram: Graphviz DOT and Mermaid, drawn from the plan."""
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DIRECT, GATEWAY, ROUTED
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import GATEWAY
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.topology import MESH_LINK, UPLINK
 
 FORMATS = ("dot", "mermaid")
 
+# How each kind of link (topology's link kinds) is drawn: a gateway mesh link
+# carries eBGP and BFD, a routed device's uplink is watched by BFD, everything
+# else is a plain tunnel.
+_DRAWN = {MESH_LINK: "bgp", UPLINK: "bfd"}
+
 
 def links(plan):
-    """``(a, b, kind)`` for every WireGuard link: ``bgp`` (gateway mesh), ``bfd`` (a routed
-    device's uplink, watched by BFD) or ``wireguard`` (a plain tunnel)."""
-    hosts = plan["hosts"]
-    names = list(hosts)
-    result = []
-    if plan["mode"] == DIRECT:
-        result.extend((a, b, "wireguard") for i, a in enumerate(names) for b in names[i + 1 :])
-        return result
-    gateways = [n for n in names if hosts[n]["role"] == GATEWAY]
-    if plan["mode"] == ROUTED:
-        result.extend((a, b, "bgp") for i, a in enumerate(gateways) for b in gateways[i + 1 :])
-    for name in names:
-        watched = plan["mode"] == ROUTED and hosts[name]["role"] != CLIENT
-        result.extend((name, uplink, "bfd" if watched else "wireguard") for uplink in hosts[name]["uplinks"])
-    return result
+    """``(a, b, kind)`` for every WireGuard link of the plan: ``bgp``, ``bfd`` or ``wireguard``."""
+    return [(link["a"], link["b"], _DRAWN.get(link["kind"], "wireguard")) for link in plan["links"]]
 
 
 def _label(name, host, separator):
-    parts = [name, host["address"]]
+    parts = [name, *host["addresses"].values()]
     if host.get("asn"):
         parts.append(f"AS{host['asn']}")
     parts.extend(host["subnets"])
@@ -68,7 +61,7 @@ def to_mermaid(plan):
     return "\n".join(lines) + "\n"
 
 
-def render(plan, fmt):
+def render(plan, fmt="dot"):
     if fmt == "dot":
         return to_dot(plan)
     if fmt == "mermaid":

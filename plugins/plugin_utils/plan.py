@@ -1,11 +1,11 @@
 """Allocation and the plan: the overlay model joined with its persisted state.
 
-``allocate`` gives every host of the overlay an address, a key pair and (for
-gateways) a gateway number, and every pair of peers a preshared key, reusing
-what the state already holds. It never renumbers or re-keys a host that has an
-entry. Hosts that left the inventory keep their entry (their address stays
-reserved, so a stale config elsewhere never reaches a newcomer) until
-``prune=True`` drops them.
+``allocate`` gives every host of the overlay an address in each family, a key
+pair and (for gateways) a gateway number, and every linked pair of hosts a
+preshared key, reusing what the state already holds. It never renumbers or
+re-keys a host that has an entry. Hosts that left the inventory keep their
+entry (their addresses stay reserved, so a stale config elsewhere never reaches
+a newcomer) until ``prune=True`` drops them.
 
 ``make_plan`` returns the plan: plain JSON-able data that the filters read.
 """
@@ -14,95 +14,32 @@ import copy
 
 import netaddr
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import keys
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import (
-    ASN_BASE,
-    DIRECT,
-    GATEWAY,
-    ROUTED,
-    PlanError,
-)
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import keys, topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ASN_BASE, CLIENT, GATEWAY, ROUTED
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import pair_key
 
-PLAN_VERSION = 1
 
-
-def required_pairs(overlay):
-    """Every pair of hosts that has a WireGuard peer section for each other."""
-    hosts = list(overlay.hosts.values())
-    pairs = []
-    if overlay.mode == DIRECT:
-        for i, a in enumerate(hosts):
-            for b in hosts[i + 1 :]:
-                pairs.append((a.name, b.name))
-        return pairs
-    gateways = [h for h in hosts if h.role == GATEWAY]
-    if overlay.mode == ROUTED:
-        for i, a in enumerate(gateways):
-            for b in gateways[i + 1 :]:
-                pairs.append((a.name, b.name))
-    for host in hosts:
-        for uplink in host.uplinks:
-            pairs.append((host.name, uplink))
-    return pairs
-
-
-def allocate(overlay, state, prune=False, rotate=()):
+def allocate(overlay, state, links, prune=False, rotate=()):
     """Return ``(new_state, changed)``; ``state`` is not modified. Raises PlanError.
 
+    ``links``: ``topology.links(overlay)``, the pairs that get a preshared key.
     ``rotate``: host names (or ``["all"]``) whose key pair, and the preshared
     keys of whose pairs, are replaced by new ones.
     """
     rotate = _rotation_set(overlay, rotate)
     new = copy.deepcopy(state)
     entries = new["hosts"]
-    network = overlay.network
-    if new.get("network") not in (None, str(network)):
-        for name, entry in entries.items():
-            if netaddr.IPAddress(entry["address"]) not in network:
-                raise PlanError(
-                    name,
-                    "wgsdn_network",
-                    f"the state file allocated {entry['address']} to this host from {new['network']}, outside the new wgsdn_network {network}; renumbering is not automatic: remove the host's entry from the state file to give it a new address",
-                )
-    new["network"] = str(network)
-
+    for family in overlay.families:
+        _check_renumbering(overlay, new, family)
     if prune:
         for name in [n for n in entries if n not in overlay.hosts]:
             del entries[name]
+    for family in overlay.families:
+        _allocate_family(overlay, new, family)
 
-    # Pinned addresses first. A host whose pin moved releases its old address
-    # before any pin is placed (several hosts may be renumbered at once); a pin
-    # may also reclaim a departed host's reservation.
-    pinned = [h for h in overlay.hosts.values() if h.pinned_address is not None]
-    for host in pinned:
-        entry = entries.get(host.name)
-        if entry is not None and entry["address"] != str(host.pinned_address):
-            del entry["address"]
-    holder = {netaddr.IPAddress(e["address"]): n for n, e in entries.items() if "address" in e}
-    for host in pinned:
-        owner = holder.get(host.pinned_address)
-        if owner not in (None, host.name):
-            if owner in overlay.hosts:
-                raise PlanError(
-                    host.name,
-                    "wgsdn_address",
-                    f"{host.pinned_address} is allocated to host '{owner}' in the state file; pin another address or unpin '{owner}'",
-                )
-            del entries[owner]  # departed host: the explicit pin wins over its reservation
-        entries.setdefault(host.name, {})["address"] = str(host.pinned_address)
-        holder[host.pinned_address] = host.name
-
-    pool = _free_addresses(network, holder)
     for host in overlay.hosts.values():
-        entry = entries.setdefault(host.name, {})
-        if "address" not in entry:
-            address = next(pool, None)
-            if address is None:
-                departed = sum(1 for n in entries if n not in overlay.hosts)
-                hint = f"; {departed} departed host(s) still reserve addresses: prune them with wgsdn_state_prune=true" if departed else ""
-                raise PlanError(host.name, "wgsdn_network", f"no free address left in {network} for this host{hint}")
-            entry["address"] = str(address)
+        entry = entries[host.name]
         if "private_key" not in entry or host.name in rotate:
             entry["private_key"] = keys.generate_private_key()
         if host.role == GATEWAY and "gateway_id" not in entry:
@@ -111,7 +48,7 @@ def allocate(overlay, state, prune=False, rotate=()):
         if host.role != GATEWAY:
             entry.pop("gateway_id", None)
 
-    wanted = {pair_key(a, b) for a, b in required_pairs(overlay)} if overlay.preshared_keys else set()
+    wanted = {pair_key(a, b) for a, b, _ in links} if overlay.preshared_keys else set()
     psks = new["preshared_keys"]
     for pair in wanted:
         if pair not in psks or any(name in rotate for name in pair.split("|")):
@@ -120,6 +57,65 @@ def allocate(overlay, state, prune=False, rotate=()):
         for pair in [p for p in psks if p not in wanted]:
             del psks[pair]
     return new, new != state
+
+
+def _check_renumbering(overlay, new, family):
+    """A changed overlay prefix must still hold every address the state allocated from the old one."""
+    key = family.state_key
+    network = overlay.networks[family.name]
+    previous = new.get(family.state_network_key)
+    if previous not in (None, str(network)):
+        for name, entry in new["hosts"].items():
+            if key in entry and netaddr.IPAddress(entry[key]) not in network:
+                raise PlanError(
+                    name,
+                    family.network_variable,
+                    f"the state file allocated {entry[key]} to this host from {previous}, outside the new {family.network_variable} {network}; renumbering is not automatic: remove the host's entry from the state file to give it a new address",
+                )
+    new[family.state_network_key] = str(network)
+
+
+def _allocate_family(overlay, new, family):
+    """Addresses of one family: pins first, then the lowest free address for each new host."""
+    entries = new["hosts"]
+    key = family.state_key
+    network = overlay.networks[family.name]
+
+    # Pinned addresses first. A host whose pin moved releases its old address
+    # before any pin is placed (several hosts may be renumbered at once); a pin
+    # may also reclaim a departed host's reservation.
+    pinned = [h for h in overlay.hosts.values() if family.name in h.pinned]
+    for host in pinned:
+        entry = entries.get(host.name)
+        if entry is not None and entry.get(key) not in (None, str(host.pinned[family.name])):
+            del entry[key]
+    holder = {netaddr.IPAddress(e[key]): n for n, e in entries.items() if key in e}
+    for host in pinned:
+        address = host.pinned[family.name]
+        owner = holder.get(address)
+        if owner not in (None, host.name):
+            if owner in overlay.hosts:
+                raise PlanError(
+                    host.name,
+                    family.address_variable,
+                    f"{address} is allocated to host '{owner}' in the state file; pin another address or unpin '{owner}'",
+                )
+            del entries[owner][key]  # departed host: the explicit pin wins over its reservation
+            if not any(f.state_key in entries[owner] for f in overlay.families):
+                del entries[owner]
+        entries.setdefault(host.name, {})[key] = str(address)
+        holder[address] = host.name
+
+    pool = _free_addresses(network, holder, family)
+    for host in overlay.hosts.values():
+        entry = entries.setdefault(host.name, {})
+        if key not in entry:
+            address = next(pool, None)
+            if address is None:
+                departed = sum(1 for n in entries if n not in overlay.hosts)
+                hint = f"; {departed} departed host(s) still reserve addresses: prune them with wgsdn_state_prune=true" if departed else ""
+                raise PlanError(host.name, family.network_variable, f"no free address left in {network} for this host{hint}")
+            entry[key] = str(address)
 
 
 def _rotation_set(overlay, rotate):
@@ -132,26 +128,30 @@ def _rotation_set(overlay, rotate):
     return set(names)
 
 
-def _free_addresses(network, taken):
+def _free_addresses(network, taken, family):
     """Usable host addresses of ``network`` not in ``taken``, lowest first."""
     first, last = network.first, network.last
-    if network.prefixlen < 31:
+    if network.prefixlen < family.host_prefixlen - 1:  # /31 and /32 (/127, /128) have no network and broadcast addresses
         first, last = first + 1, last - 1
     used = {int(a) for a in taken}
     for value in range(first, last + 1):
         if value not in used:
-            yield netaddr.IPAddress(value, 4)
+            yield netaddr.IPAddress(value, network.version)
 
 
-def make_plan(overlay, state):
-    """The plan: every host's intent and allocation as plain data."""
+def make_plan(overlay, state, links):
+    """The plan: every host's intent and allocation, and the links between hosts, as plain data."""
     entries = state["hosts"]
+    families = [dict(f.as_data(), network=str(overlay.networks[f.name]), prefixlen=overlay.networks[f.name].prefixlen) for f in overlay.families]
     hosts = {}
     for host in overlay.hosts.values():
         entry = entries[host.name]
+        addresses = {f.name: entry[f.state_key] for f in overlay.families}
         data = {
             "role": host.role,
-            "address": entry["address"],
+            "address": addresses[families[0]["name"]],
+            "addresses": addresses,
+            "router_id": addresses[families[0]["name"]],
             "private_key": entry["private_key"],
             "public_key": keys.public_key(entry["private_key"]),
             "endpoint": host.endpoint or None,
@@ -160,32 +160,25 @@ def make_plan(overlay, state):
             "subnets": [str(s) for s in host.subnets],
             "keepalive": host.keepalive,
             "link_name": host.link_name,
+            # Forwards packets that are not its own: a gateway, or a host with a LAN behind it.
+            "relays": host.role == GATEWAY or bool(host.subnets),
+            "speaks_bgp": overlay.mode == ROUTED and host.role != CLIENT,
         }
         if host.role == GATEWAY:
             data["gateway_id"] = entry["gateway_id"]
             data["asn"] = ASN_BASE + entry["gateway_id"]
         hosts[host.name] = data
-    plan = {
-        "version": PLAN_VERSION,
-        "network": str(overlay.network),
-        "prefixlen": overlay.network.prefixlen,
+    plan_links = [{"a": a, "b": b, "kind": kind} for a, b, kind in links]
+    for name, peers in topology.neighbours_of(hosts, plan_links).items():
+        hosts[name]["neighbours"] = peers
+    return {
+        "network": families[0]["network"],
+        "prefixlen": families[0]["prefixlen"],
+        "families": families,
         "mode": overlay.mode,
         "interface": overlay.interface,
         "hosts": hosts,
+        "clients": [name for name, h in hosts.items() if h["role"] == CLIENT],
+        "links": plan_links,
         "preshared_keys": {p: k for p, k in state["preshared_keys"].items() if all(n in hosts for n in p.split("|"))},
     }
-    _check_ports(plan)
-    return plan
-
-
-def _check_ports(plan):
-    """Routed links need one UDP port each; make sure they fit below 65536."""
-    if plan["mode"] != ROUTED:
-        return
-    top_id = max(h["gateway_id"] for h in plan["hosts"].values() if h["role"] == GATEWAY)
-    for name, host in plan["hosts"].items():
-        if host["listen_port"] is None:
-            continue
-        top = host["listen_port"] + (top_id if host["role"] == GATEWAY else len(host["uplinks"]) - 1)
-        if top > 65535:
-            raise PlanError(name, "wgsdn_listen_port", f"{host['listen_port']} leaves no room for one port per routed link (needs up to {top})")

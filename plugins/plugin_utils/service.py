@@ -1,22 +1,8 @@
 """The whole planning step, from inventory variables and a state file to the plan."""
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import build_overlay
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology, validate
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.inventory import build_overlay
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.plan import allocate, make_plan
-
-# The host variables the plan reads; nothing else of the inventory matters to it.
-INPUT_VARIABLES = (
-    "ansible_host",
-    "wgsdn_network",
-    "wgsdn_address",
-    "wgsdn_endpoint",
-    "wgsdn_listen_port",
-    "wgsdn_uplinks",
-    "wgsdn_subnets",
-    "wgsdn_persistent_keepalive",
-    "wgsdn_link_name",
-    "wgsdn_preshared_keys",
-    "wgsdn_interface",
-)
 
 
 def compute_plan(gateways, devices, hostvars, state_file, prune=False, write=True, rotate=(), clients=()):
@@ -26,10 +12,12 @@ def compute_plan(gateways, devices, hostvars, state_file, prune=False, write=Tru
     inventory or a corrupt state leaves the file byte-for-byte as it was.
     """
     overlay = build_overlay(gateways, devices, hostvars, clients=clients)
+    links = topology.links(overlay)
     with state_file.locked():
         state = state_file.load()
-        new_state, changed = allocate(overlay, state, prune=prune, rotate=rotate)
-        plan = make_plan(overlay, new_state)
+        new_state, changed = allocate(overlay, state, links, prune=prune, rotate=rotate)
+        plan = make_plan(overlay, new_state, links)
+        validate.check_allocation(plan)
         if changed and write:
             state_file.save(new_state)
     return plan

@@ -22,8 +22,9 @@ import os
 import netaddr
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import files
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.keys import decode_key
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
 
 VERSION = 1
 VARIABLE = "wgsdn_state_file"
@@ -50,24 +51,31 @@ def validate_state(data, path):
             fail(None, f"'{name}' must be a mapping")
     if not isinstance(data.get("next_gateway_id"), int) or data["next_gateway_id"] < 1:
         fail(None, "'next_gateway_id' must be a positive integer")
-    if data.get("network") is not None:
-        try:
-            netaddr.IPNetwork(data["network"], version=4)
-        except (netaddr.AddrFormatError, ValueError, TypeError):
-            fail(None, f"'network' {data['network']!r} is not an IPv4 prefix")
+    for family in FAMILIES:
+        network = data.get(family.state_network_key)
+        if network is not None:
+            try:
+                netaddr.IPNetwork(network, version=family.version)
+            except (netaddr.AddrFormatError, ValueError, TypeError):
+                fail(None, f"'{family.state_network_key}' {network!r} is not an {family.label} prefix")
 
     addresses = {}
     gateway_ids = {}
     for name, entry in data["hosts"].items():
         if not isinstance(entry, dict):
             fail(name, "the entry must be a mapping")
-        try:
-            addr = netaddr.IPAddress(entry.get("address"), version=4, flags=netaddr.INET_PTON)
-        except (netaddr.AddrFormatError, ValueError, TypeError):
-            fail(name, f"address {entry.get('address')!r} is not an IPv4 address")
-        if addr in addresses:
-            fail(name, f"address {addr} is also allocated to host '{addresses[addr]}'")
-        addresses[addr] = name
+        if not any(family.state_key in entry for family in FAMILIES):
+            fail(name, f"the entry has no address ({', '.join(family.state_key for family in FAMILIES)})")
+        for family in FAMILIES:
+            if family.state_key not in entry:
+                continue
+            try:
+                addr = netaddr.IPAddress(entry[family.state_key], version=family.version, flags=netaddr.INET_PTON)
+            except (netaddr.AddrFormatError, ValueError, TypeError):
+                fail(name, f"{family.state_key} {entry[family.state_key]!r} is not an {family.label} address")
+            if addr in addresses:
+                fail(name, f"{family.state_key} {addr} is also allocated to host '{addresses[addr]}'")
+            addresses[addr] = name
         try:
             decode_key(entry.get("private_key"))
         except ValueError as exc:

@@ -1,12 +1,15 @@
-"""Per-host derivations from the plan: WireGuard interfaces, peers, routes, BGP.
+"""Who is linked to whom, and every per-host view of it: interfaces, peers, routes, BGP sessions.
 
-Every function takes the plan (``plan.make_plan``'s plain data) and a host name
-and returns plain data for a template to print. No template computes topology.
+The single owner of the overlay's topology. ``links`` works on the model and is
+computed once per plan (``plan.make_plan`` stores it, with each host's
+``neighbours``); every other function reads the plan (``plan.make_plan``'s
+plain data) and a host name and returns plain data that templates, verify and
+the diagram print as is. No template computes topology.
 
 Modes (``plan["mode"]``):
 
 * ``direct`` — no gateways: one interface, each device peers with every other,
-  AllowedIPs are the peer's /32 and subnets; wg-quick installs the routes.
+  AllowedIPs are the peer's host prefixes and subnets; wg-quick installs the routes.
 * ``hub`` — one gateway: devices send the whole overlay to it over one
   interface; the gateway has a peer section per device; wg-quick routes.
 * ``routed`` — several gateways: one interface per routing neighbour (a prefix
@@ -16,14 +19,67 @@ Modes (``plan["mode"]``):
   never move between its peers) addressed ``G/len`` so every device is a
   connected neighbour for BFD; links to other gateways and device uplinks are
   point-to-point (``ip addr add A peer B``).
+
+Link kinds: ``direct`` (device-device), ``hub`` (device-gateway, one gateway),
+``mesh`` (gateway-gateway, eBGP + BFD), ``uplink`` (device-gateway, routed,
+BGP + BFD) and ``client`` (an unmanaged client and its gateway: a plain tunnel).
 """
 
 import re
 
 import netaddr
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DIRECT, GATEWAY, HUB, ROUTED, PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DIRECT, GATEWAY, ROUTED
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import pair_key
+
+DIRECT_LINK = "direct"
+HUB_LINK = "hub"
+MESH_LINK = "mesh"
+UPLINK = "uplink"
+CLIENT_LINK = "client"
+
+# Links whose liveness BFD watches (and BGP follows).
+WATCHED_LINKS = (MESH_LINK, UPLINK)
+
+DEVICE_SESSIONS = "wgsdn_devices"  # a gateway's one dynamic BGP protocol for its attached devices
+
+
+def link_interface(link_name):
+    """Name of the WireGuard interface that carries a routed link to the host called ``link_name``."""
+    return f"wg-{link_name}"
+
+
+def links(overlay):
+    """``(a, b, kind)`` for every pair of hosts with a peer section for each other, in a stable order."""
+    hosts = list(overlay.hosts.values())
+    mode = overlay.mode
+    if mode == DIRECT:
+        return [(a.name, b.name, DIRECT_LINK) for i, a in enumerate(hosts) for b in hosts[i + 1 :]]
+    result = []
+    if mode == ROUTED:
+        gateways = [h for h in hosts if h.role == GATEWAY]
+        result.extend((a.name, b.name, MESH_LINK) for i, a in enumerate(gateways) for b in gateways[i + 1 :])
+    for host in hosts:
+        kind = CLIENT_LINK if host.role == CLIENT else (UPLINK if mode == ROUTED else HUB_LINK)
+        result.extend((host.name, uplink, kind) for uplink in host.uplinks)
+    return result
+
+
+def neighbours_of(plan_hosts, plan_links):
+    """``{host: [peer names]}`` in the order peer sections appear: a gateway lists its
+    attached hosts in inventory order, then the other gateways by gateway number."""
+    result = {name: [] for name in plan_hosts}
+    mesh = {name: [] for name in plan_hosts}
+    for link in plan_links:
+        a, b = link["a"], link["b"]
+        target = mesh if link["kind"] == MESH_LINK else result
+        target[a].append(b)
+        target[b].append(a)
+    for name, others in mesh.items():
+        result[name].extend(sorted(others, key=lambda n: plan_hosts[n]["gateway_id"]))
+    return result
 
 
 def _host(plan, name, variable="inventory_hostname"):
@@ -31,10 +87,6 @@ def _host(plan, name, variable="inventory_hostname"):
         return plan["hosts"][name]
     except (KeyError, TypeError):
         raise PlanError(name, variable, "is not a host of the overlay (not in wgsdn_gateways or wgsdn_devices)") from None
-
-
-def link_interface(plan, peer_name):
-    return f"wg-{plan['hosts'][peer_name]['link_name']}"
 
 
 def _is_leaf_peer(plan, host_name, peer_name):
@@ -48,28 +100,28 @@ def _is_leaf_peer(plan, host_name, peer_name):
 
 def neighbours(plan, host_name):
     """Names of the hosts that have a peer section on ``host_name``, in a stable order."""
-    host = _host(plan, host_name)
-    hosts = plan["hosts"]
-    if plan["mode"] == DIRECT:
-        return [n for n in hosts if n != host_name]
-    if host["role"] != GATEWAY:
-        return list(host["uplinks"])
-    devices = [n for n, h in hosts.items() if host_name in h["uplinks"]]
-    if plan["mode"] == HUB:
-        return devices
-    return devices + _other_gateways(plan, host_name)
+    return list(_host(plan, host_name)["neighbours"])
 
 
 def _other_gateways(plan, host_name):
-    gateways = [(h["gateway_id"], n) for n, h in plan["hosts"].items() if h["role"] == GATEWAY and n != host_name]
-    return [n for _, n in sorted(gateways)]
+    """A gateway's mesh neighbours, by gateway number."""
+    return [n for n in plan["hosts"][host_name]["neighbours"] if plan["hosts"][n]["role"] == GATEWAY]
+
+
+def host_prefixes(plan, host):
+    """A host's own addresses as host prefixes (/32, /128), one per family."""
+    return [f"{host['addresses'][f['name']]}/{f['host_prefixlen']}" for f in plan["families"]]
+
+
+def networks(plan):
+    return [f["network"] for f in plan["families"]]
 
 
 def allowed_ips(plan, host_name, peer_name):
     """AllowedIPs of the peer section for ``peer_name`` in ``host_name``'s config."""
     _host(plan, host_name)
     _host(plan, peer_name, "peer")
-    if peer_name not in neighbours(plan, host_name):
+    if peer_name not in plan["hosts"][host_name]["neighbours"]:
         raise PlanError(host_name, "peer", f"'{peer_name}' is not a WireGuard peer of this host")
     return _allowed_ips(plan, host_name, peer_name)
 
@@ -77,13 +129,13 @@ def allowed_ips(plan, host_name, peer_name):
 def _allowed_ips(plan, host_name, peer_name):
     peer = plan["hosts"][peer_name]
     if _is_leaf_peer(plan, host_name, peer_name):
-        return [f"{peer['address']}/32", *peer["subnets"]]
+        return [*host_prefixes(plan, peer), *peer["subnets"]]
     # The peer is a gateway: everything routable may come from or go to it.
-    nets = [netaddr.IPNetwork(plan["network"])]
+    nets = [netaddr.IPNetwork(n) for n in networks(plan)]
     for name, other in plan["hosts"].items():
         if name != host_name:
             nets.extend(netaddr.IPNetwork(s) for s in other["subnets"])
-    return [str(n) for n in netaddr.cidr_merge(nets)] if len(nets) > 1 else [plan["network"]]
+    return [str(n) for n in netaddr.cidr_merge(nets)] if len(nets) > len(plan["families"]) else networks(plan)
 
 
 def _port_towards(plan, host_name, peer_name):
@@ -122,13 +174,21 @@ def _peer_section(plan, host_name, peer_name):
     }
 
 
-def _interface(plan, host_name, name, peers, address=None, ptp_peer=None, table="auto"):
-    """One interface: ``address`` (wg-quick Address) or ``ptp`` (a point-to-point link to ``ptp_peer``)."""
+def _interface(plan, host_name, name, peers, prefixlen=None, ptp_peer=None, table="auto"):
+    """One interface: addresses with ``prefixlen`` (a key of each family: ``prefixlen`` for the
+    overlay's, ``host_prefixlen`` for a lone host) for wg-quick's Address, or point-to-point
+    addresses towards ``ptp_peer`` (one per family, set by PostUp)."""
     host = plan["hosts"][host_name]
+    families = plan["families"]
+    address = ", ".join(f"{host['addresses'][f['name']]}/{f[prefixlen]}" for f in families) if prefixlen else None
+    ptp = []
+    if ptp_peer:
+        peer = plan["hosts"][ptp_peer]
+        ptp = [{"ip_option": f["ip_option"], "local": host["addresses"][f["name"]], "peer": peer["addresses"][f["name"]]} for f in families]
     return {
         "name": name,
         "address": address,
-        "ptp": {"local": host["address"], "peer": plan["hosts"][ptp_peer]["address"]} if ptp_peer else None,
+        "ptp": ptp,
         "listen_port": _port_towards(plan, host_name, ptp_peer) if ptp_peer else host["listen_port"],
         "table": table,
         "private_key": host["private_key"],
@@ -139,57 +199,66 @@ def _interface(plan, host_name, name, peers, address=None, ptp_peer=None, table=
 def wg_interfaces(plan, host_name):
     """The WireGuard interfaces of a host, each with its peer sections."""
     host = _host(plan, host_name)
-    own_cidr = f"{host['address']}/{plan['prefixlen']}"
-    peers = neighbours(plan, host_name)
+    peers = host["neighbours"]
     if host["role"] == CLIENT:
-        # A phone or laptop: one plain interface, its own /32, routes from AllowedIPs.
-        return [_interface(plan, host_name, plan["interface"], peers, address=f"{host['address']}/32")]
+        # A phone or laptop: one plain interface, its own host prefixes, routes from AllowedIPs.
+        return [_interface(plan, host_name, plan["interface"], peers, prefixlen="host_prefixlen")]
     if plan["mode"] != ROUTED:
-        return [_interface(plan, host_name, plan["interface"], peers, address=own_cidr)]
+        return [_interface(plan, host_name, plan["interface"], peers, prefixlen="prefixlen")]
     if host["role"] != GATEWAY:
-        return [_interface(plan, host_name, link_interface(plan, u), [u], ptp_peer=u, table="off") for u in host["uplinks"]]
+        return [_interface(plan, host_name, link_interface(plan["hosts"][u]["link_name"]), [u], ptp_peer=u, table="off") for u in host["uplinks"]]
     interfaces = []
     devices = [p for p in peers if plan["hosts"][p]["role"] != GATEWAY]
     if devices:
-        interfaces.append(_interface(plan, host_name, plan["interface"], devices, address=own_cidr, table="off"))
+        interfaces.append(_interface(plan, host_name, plan["interface"], devices, prefixlen="prefixlen", table="off"))
     for gateway in _other_gateways(plan, host_name):
-        interfaces.append(_interface(plan, host_name, link_interface(plan, gateway), [gateway], ptp_peer=gateway, table="off"))
+        interfaces.append(_interface(plan, host_name, link_interface(plan["hosts"][gateway]["link_name"]), [gateway], ptp_peer=gateway, table="off"))
     return interfaces
+
+
+def interface_names(plan, host_name):
+    """The names of a host's WireGuard interfaces (what wg_interfaces would list), without keys."""
+    host = _host(plan, host_name)
+    if host["role"] == CLIENT or plan["mode"] != ROUTED:
+        return [plan["interface"]]
+    if host["role"] != GATEWAY:
+        return [link_interface(plan["hosts"][u]["link_name"]) for u in host["uplinks"]]
+    devices = [p for p in host["neighbours"] if plan["hosts"][p]["role"] != GATEWAY]
+    return ([plan["interface"]] if devices else []) + [link_interface(plan["hosts"][g]["link_name"]) for g in _other_gateways(plan, host_name)]
 
 
 def static_routes(plan, host_name):
     """The static routes a host installs (``via``) and announces (``own``).
 
     Empty outside ``routed`` mode, where wg-quick installs routes itself.
-    Each route: ``prefix``, ``via`` (next-hop overlay addresses), ``bfd``
-    (whether the next hops run BFD: every managed host does, unmanaged clients
-    do not) and ``own`` (a prefix this host originates: announced, never put in
-    its kernel).
+    Each route: ``prefix``, ``via`` (next-hop overlay addresses of the prefix's
+    family), ``bfd`` (whether the next hops run BFD: every managed host does,
+    unmanaged clients do not) and ``own`` (a prefix this host originates:
+    announced, never put in its kernel).
     """
     host = _host(plan, host_name)
-    if plan["mode"] != ROUTED:
+    if plan["mode"] != ROUTED or host["role"] == CLIENT:
         return []
     hosts = plan["hosts"]
     routes = []
     if host["role"] == GATEWAY:
-        routes.append({"prefix": f"{host['address']}/32", "via": [], "bfd": False, "own": True})
-        routes.extend({"prefix": s, "via": [], "bfd": False, "own": True} for s in host["subnets"])
-        for name in neighbours(plan, host_name):
+        routes.extend({"prefix": p, "via": [], "bfd": False, "own": True} for p in [*host_prefixes(plan, host), *host["subnets"]])
+        for name in host["neighbours"]:
             device = hosts[name]
             if device["role"] == GATEWAY:
                 continue
-            via = {"via": [device["address"]], "bfd": device["role"] != CLIENT, "own": False}
-            routes.append({"prefix": f"{device['address']}/32", **via})
-            routes.extend({"prefix": s, **via} for s in device["subnets"])
+            bfd = device["role"] != CLIENT
+            routes.extend({"prefix": p, "via": _next_hops([device], p), "bfd": bfd, "own": False} for p in [*host_prefixes(plan, device), *device["subnets"]])
         return routes
-    if host["role"] == CLIENT:
-        return []
-    via = {"via": [hosts[u]["address"] for u in host["uplinks"]], "bfd": True, "own": False}
-    routes.append({"prefix": plan["network"], **via})
-    for name, other in hosts.items():
-        if name != host_name:
-            routes.extend({"prefix": s, **via} for s in other["subnets"])
-    return routes
+    uplinks = [hosts[u] for u in host["uplinks"]]
+    prefixes = networks(plan) + [s for name, other in hosts.items() if name != host_name for s in other["subnets"]]
+    return [{"prefix": p, "via": _next_hops(uplinks, p), "bfd": True, "own": False} for p in prefixes]
+
+
+def _next_hops(hosts, prefix):
+    """The overlay addresses of ``hosts`` in the family of ``prefix``."""
+    name = family_of(prefix).name
+    return [h["addresses"][name] for h in hosts]
 
 
 def _symbol(text):
@@ -215,12 +284,23 @@ def bgp_neighbors(plan, host_name):
                 "name": symbol,
                 "peer": name,
                 "neighbor": peer["address"],
-                "interface": link_interface(plan, name),
+                "interface": link_interface(peer["link_name"]),
                 "local_as": host["asn"],
                 "remote_as": peer["asn"],
             }
         )
     return sessions
+
+
+def uplink_sessions(plan, host_name):
+    """BGP sessions a device has with its uplink gateways, named ``wgsdn_uplink1..N`` in uplink order."""
+    host = _host(plan, host_name)
+    if plan["mode"] != ROUTED or host["role"] != "device":
+        return []
+    return [
+        {"name": f"wgsdn_uplink{i}", "peer": g, "neighbor": plan["hosts"][g]["address"], "interface": link_interface(plan["hosts"][g]["link_name"])}
+        for i, g in enumerate(host["uplinks"], 1)
+    ]
 
 
 def route_origins(plan):
@@ -234,18 +314,68 @@ def route_origins(plan):
     return sorted(origins, key=lambda o: o["asn"])
 
 
-def bird_settings(plan, host_name):
-    """Everything a host's bird.conf needs; ``enabled`` is false outside routed mode."""
+def bfd_neighbors(plan, host_name):
+    """Addresses of the neighbours this host should have a BFD session with."""
+    neighbors = {address for route in static_routes(plan, host_name) if route["bfd"] for address in route["via"]}
+    neighbors.update(s["neighbor"] for s in bgp_neighbors(plan, host_name))
+    return sorted(neighbors)
+
+
+def _by_family(plan, prefixes):
+    """``prefixes`` split per family of the plan: ``{family name: [prefix, ...]}``."""
+    result = {f["name"]: [] for f in plan["families"]}
+    for prefix in prefixes:
+        result.setdefault(family_of(prefix).name, []).append(prefix)
+    return result
+
+
+def bird_settings(plan, host_name, device_bgp=True):
+    """Everything a host's bird.conf needs, per BIRD channel; ``enabled`` is false outside routed mode.
+
+    ``device_bgp``: devices learn their routes from their uplink gateways over
+    BGP (the bird role's ``bird_device_bgp``); false gives them static multipath
+    routes through the uplinks instead.
+    """
     host = _host(plan, host_name)
     enabled = plan["mode"] == ROUTED and host["role"] != CLIENT
+    gateway = host["role"] == GATEWAY
+    routes = static_routes(plan, host_name) if enabled else []
+    own = [r for r in routes if r["own"]]
+    via = [] if (not gateway and device_bgp) else [r for r in routes if not r["own"]]
+    origins = route_origins(plan) if enabled and gateway else []
+    routable = list(dict.fromkeys(p for o in origins for p in o["prefixes"]))
+    uplinks = uplink_sessions(plan, host_name) if enabled and device_bgp else []
+    foreign_subnets = [s for name, other in plan["hosts"].items() if name != host_name for s in other["subnets"]]
+    channels = []
+    for family in plan["families"]:
+        name = family["name"]
+        own_prefix = f"{host['addresses'][name]}/{family['host_prefixlen']}"
+        channels.append(
+            {
+                **family,
+                "router_address": host["addresses"][name],
+                "own_routes": [r for r in own if family_of(r["prefix"]).name == name],
+                "static_routes": [r for r in via if family_of(r["prefix"]).name == name],
+                "routable": [p for p in routable if family_of(p).name == name],
+                "origins": [{"asn": o["asn"], "prefixes": ps} for o in origins if (ps := [p for p in o["prefixes"] if family_of(p).name == name])],
+                # What a device accepts from its uplinks: every other host prefix of the overlay and others' subnets.
+                "uplink_accept": [f"{family['network']}{{{family['host_prefixlen']},{family['host_prefixlen']}}}", *_by_family(plan, foreign_subnets)[name]],
+                "uplink_reject": own_prefix,
+            }
+        )
     return {
         "enabled": enabled,
-        "router_id": host["address"],
+        "router_id": host["router_id"],
+        "address": host["address"],
         "role": host["role"],
         "local_as": host.get("asn"),
         "network": plan["network"],
-        "static_routes": static_routes(plan, host_name),
-        "bgp_neighbors": bgp_neighbors(plan, host_name),
-        "origins": route_origins(plan) if enabled and host["role"] == GATEWAY else [],
-        "bfd_interfaces": [i["name"] for i in wg_interfaces(plan, host_name)] if enabled else [],
+        "static_routes": routes,
+        "bgp_neighbors": bgp_neighbors(plan, host_name) if enabled else [],
+        "uplink_sessions": uplinks,
+        "device_sessions": DEVICE_SESSIONS if enabled and gateway and device_bgp and any(not r["own"] for r in routes) else None,
+        "serves_devices": enabled and gateway and any(not r["own"] for r in routes),
+        "origins": origins,
+        "channels": channels,
+        "bfd_interfaces": interface_names(plan, host_name) if enabled else [],
     }

@@ -1,7 +1,7 @@
 """Compare what a host reports (wg, birdc, ip, ping) with what the plan says it should be.
 
 The parsers read the plain text of ``wg show all latest-handshakes``,
-``birdc show protocols``, ``birdc show bfd sessions``, ``ip -4 route show proto
+``birdc show protocols``, ``birdc show bfd sessions``, ``ip route show proto
 bird`` and a ping sweep, so verification needs nothing on the hosts beyond the
 tools the roles install.
 """
@@ -9,10 +9,21 @@ tools the roles install.
 import re
 import time
 
+import netaddr
+
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, GATEWAY, ROUTED
 
 _TIMESTAMP = re.compile(r"^\d[\d:.\-]*$")
+
+
+def _is_address(text):
+    try:
+        netaddr.IPAddress(text, flags=netaddr.INET_PTON)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return False
+    return True
 
 
 def parse_handshakes(text):
@@ -43,68 +54,62 @@ def parse_bfd_sessions(text):
     result = {}
     for line in (text or "").splitlines():
         fields = line.split()
-        if len(fields) >= 3 and fields[0].count(".") == 3 and fields[2] in ("Up", "Down", "Init", "AdminDown"):
+        if len(fields) >= 3 and fields[2] in ("Up", "Down", "Init", "AdminDown") and _is_address(fields[0]):
             result[fields[0]] = (fields[1], fields[2])
     return result
 
 
 def parse_routes(text):
-    """The destination prefixes of ``ip -4 route show`` lines (``10.0.0.4`` becomes ``10.0.0.4/32``)."""
+    """The destination prefixes of ``ip route show`` lines (``10.0.0.4`` becomes ``10.0.0.4/32``)."""
     prefixes = set()
     for line in (text or "").splitlines():
         fields = line.split()
         if not fields or fields[0] in ("nexthop", "default"):
             continue
-        prefixes.add(fields[0] if "/" in fields[0] else f"{fields[0]}/32")
+        prefixes.add(fields[0] if "/" in fields[0] else f"{fields[0]}/{family_of(fields[0]).host_prefixlen}")
     return prefixes
 
 
-def expected_bfd_neighbors(plan, host_name):
-    routes = topology.static_routes(plan, host_name)
-    neighbors = {address for route in routes if route["bfd"] for address in route["via"]}
-    neighbors.update(s["neighbor"] for s in topology.bgp_neighbors(plan, host_name))
-    return sorted(neighbors)
+def probes(plan, host_name):
+    """What verify.yml runs on a host: the addresses to ping, whether BIRD runs, the route listings."""
+    host = plan["hosts"][host_name]
+    return {
+        "targets": [a for name, other in plan["hosts"].items() if name != host_name for a in other["addresses"].values()],
+        "bird": host["speaks_bgp"],
+        "route_commands": [f"ip {f['ip_option']} route show proto bird" for f in plan["families"]] if host["speaks_bgp"] else [],
+    }
 
 
-def expected_kernel_routes(plan, host_name, learned=False):
+def expected_kernel_routes(plan, host_name, learned=True):
     """Prefixes BIRD should have put in this host's kernel table (routed mode).
 
     A gateway: every prefix some gateway originates, but its own. A device: the
     routes its uplinks give it, either as static multipath routes (the overlay
     and other hosts' subnets) or, when it ``learned`` them from its gateways over
-    BGP (the bird role's default), as every other host's /32 and subnets.
+    BGP (the bird role's default), as every other host's host prefixes and subnets.
     """
     if plan["mode"] != ROUTED:
         return []
     host = plan["hosts"][host_name]
     if host["role"] == GATEWAY or learned:
-        own = {f"{host['address']}/32", *host["subnets"]}
+        own = {*topology.host_prefixes(plan, host), *host["subnets"]}
         wanted = {p for origin in topology.route_origins(plan) for p in origin["prefixes"]}
         return sorted(wanted - own)
     return [r["prefix"] for r in topology.static_routes(plan, host_name)]
 
 
-def uplink_sessions(plan, host_name):
-    """BGP sessions a device has with its uplink gateways when it learns routes over BGP.
-
-    Named ``wgsdn_uplink1..N`` in uplink order, as roles/bird's template names them.
-    """
-    host = plan["hosts"][host_name]
-    if plan["mode"] != ROUTED or host["role"] == GATEWAY:
-        return []
-    return [{"name": f"wgsdn_uplink{i}", "peer": g, "neighbor": plan["hosts"][g]["address"]} for i, g in enumerate(host["uplinks"], 1)]
-
-
-def check_host(plan, host_name, observed, now=None):
+def check_host(plan, host_name, observed, now=None, device_bgp=True):
     """A readable report and the list of problems for one host.
 
     ``observed``: ``handshakes``, ``protocols``, ``bfd``, ``routes`` and
     ``ping`` (command outputs, the BIRD ones empty outside routed mode) and
-    ``interfaces`` (names of the host's WireGuard interfaces).
+    ``interfaces`` (names of the host's WireGuard interfaces). ``device_bgp``:
+    the bird role's ``bird_device_bgp`` (devices learn routes over BGP).
     """
     now = now or time.time()
     problems = []
-    report = [f"{host_name} ({plan['hosts'][host_name]['role']}, {plan['hosts'][host_name]['address']}):"]
+    host = plan["hosts"][host_name]
+    report = [f"{host_name} ({host['role']}, {', '.join(host['addresses'].values())}):"]
 
     handshakes = parse_handshakes(observed.get("handshakes"))
     present = set(observed.get("interfaces") or [])
@@ -130,27 +135,26 @@ def check_host(plan, host_name, observed, now=None):
 
     if plan["mode"] == ROUTED:
         protocols = parse_bird_protocols(observed.get("protocols"))
-        uplinks = uplink_sessions(plan, host_name)
-        learned = any(u["name"] in protocols for u in uplinks)
-        for session in topology.bgp_neighbors(plan, host_name) + (uplinks if learned else []):
+        uplinks = topology.uplink_sessions(plan, host_name) if device_bgp else []
+        for session in topology.bgp_neighbors(plan, host_name) + uplinks:
             state, info = protocols.get(session["name"], ("absent", ""))
             if info != "Established":
                 problems.append(f"BGP {session['name']} with {session['peer']} is {info or state}")
             report.append(f"  BGP {session['name']} ({session['peer']} {session['neighbor']}): {info or state}")
         sessions = parse_bfd_sessions(observed.get("bfd"))
-        for neighbor in expected_bfd_neighbors(plan, host_name):
+        for neighbor in topology.bfd_neighbors(plan, host_name):
             iface, state = sessions.get(neighbor, ("-", "absent"))
             if state != "Up":
                 problems.append(f"BFD with {neighbor} is {state}")
             report.append(f"  BFD {neighbor} on {iface}: {state}")
         routes = parse_routes(observed.get("routes"))
-        missing = [p for p in expected_kernel_routes(plan, host_name, learned=learned) if p not in routes]
+        missing = [p for p in expected_kernel_routes(plan, host_name, learned=device_bgp) if p not in routes]
         problems.extend(f"route to {p} is missing" for p in missing)
         report.append(f"  routes from BIRD: {len(routes)} installed, {len(missing)} missing{': ' + ', '.join(missing) if missing else ''}")
 
     ping = parse_ping(observed.get("ping"))
-    names = {h["address"]: n for n, h in plan["hosts"].items()}
-    clients = {h["address"] for h in plan["hosts"].values() if h["role"] == CLIENT}
+    names = {a: n for n, h in plan["hosts"].items() for a in h["addresses"].values()}
+    clients = {a for h in plan["hosts"].values() if h["role"] == CLIENT for a in h["addresses"].values()}
     # An unmanaged client that is offline is reported, never a problem.
     unreachable = sorted(a for a, ok in ping.items() if not ok and a not in clients)
     problems.extend(f"cannot reach {names.get(a, a)} ({a})" for a in unreachable)
@@ -174,16 +178,21 @@ def parse_ping(text):
 
 
 def reachability_matrix(plan, results):
-    """Rows are sources, columns destinations (numbered); ``results``: ``check_host`` outputs with ``ping``."""
+    """Rows are sources, columns destinations (numbered), one matrix per address family (titled when
+    the overlay carries several); ``results``: ``check_host`` outputs with ``ping``."""
     names = list(plan["hosts"])
     pings = {r["host"]: r.get("ping") or {} for r in results}
     width = max(len(n) for n in names)
-    lines = [" " * width + "".join(f" {i:>2}" for i in range(len(names)))]
-    for name in names:
-        cells = []
-        for other in names:
-            ok = pings.get(name, {}).get(plan["hosts"][other]["address"])
-            cells.append("-" if other == name else {True: "ok", False: "XX"}.get(ok, "?"))
-        lines.append(f"{name:>{width}}" + "".join(f" {c:>2}" for c in cells))
+    lines = []
+    for family in plan["families"]:
+        if len(plan["families"]) > 1:
+            lines.append(f"{family['label']}:")
+        lines.append(" " * width + "".join(f" {i:>2}" for i in range(len(names))))
+        for name in names:
+            cells = []
+            for other in names:
+                ok = pings.get(name, {}).get(plan["hosts"][other]["addresses"][family["name"]])
+                cells.append("-" if other == name else {True: "ok", False: "XX"}.get(ok, "?"))
+            lines.append(f"{name:>{width}}" + "".join(f" {c:>2}" for c in cells))
     lines.append("columns: " + ", ".join(f"{i}={n}" for i, n in enumerate(names)))
     return lines

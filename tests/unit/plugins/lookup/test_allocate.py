@@ -4,6 +4,7 @@ import json
 import stat
 
 import pytest
+import yaml
 from ansible_run import ROOT, ansible_doc, playbook, write_inventory
 from conftest import article_topology
 
@@ -113,4 +114,11 @@ PLUGINS = [(kind, path.stem) for kind in ("lookup", "filter") for path in sorted
 def test_ansible_doc_shows_every_plugin(kind, name):
     result = ansible_doc("-t", kind, f"wgsdn.fabric.{name}")
     assert result.returncode == 0, result.stderr
-    assert "EXAMPLES" in result.stdout and "RETURN" in result.stdout.upper()
+    source = (ROOT / "plugins" / kind / f"{name}.py").read_text()
+    docs = {part: yaml.safe_load(source.split(f'{part} = r"""', 1)[1].split('"""', 1)[0]) for part in ("DOCUMENTATION", "EXAMPLES", "RETURN")}
+    # The page is the plugin's own: its name, its first example, and each documented return value.
+    assert f"NAME: {name}" in result.stdout
+    assert "EXAMPLES:" in result.stdout and f"- name: {docs['EXAMPLES'][0]['name']}" in result.stdout
+    assert "RETURN VALUES:" in result.stdout
+    for returned in docs["RETURN"]:
+        assert f"- {returned} " in result.stdout

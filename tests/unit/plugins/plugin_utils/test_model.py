@@ -3,7 +3,9 @@
 import pytest
 from conftest import NETWORK, article_topology
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import DIRECT, HUB, ROUTED, PlanError, build_overlay
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.inventory import build_overlay
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import DIRECT, HUB, ROUTED
 
 NET = {"wgsdn_network": NETWORK}
 
@@ -82,6 +84,10 @@ BAD = [
     ([], ["a", "b"], hv(a={}, b={}), "b", "wgsdn_listen_port", "neither 'a' nor 'b' listens"),
     (["g"], ["g"], hv(g={}), "g", "groups", "in both the gateway and the device group"),
     (["g"], ["d"], hv(g={"wgsdn_interface": "this-name-is-too-long"}, d={}), "g", "wgsdn_interface", "at most 15 characters"),
+    # Overlay-wide variables: every host must see the same value.
+    (["g"], ["d"], hv(g={}, d={"wgsdn_preshared_keys": False}), "d", "wgsdn_preshared_keys", "differs from True set for host 'g'"),
+    (["g"], ["d"], hv(g={"wgsdn_interface": "wg1"}, d={}), "d", "wgsdn_interface", "wg0 differs from wg1 set for host 'g'; it describes the whole overlay"),
+    (["g"], ["d"], hv(g={}, d={"wgsdn_preshared_keys": "yes"}), "d", "wgsdn_preshared_keys", "must be true or false"),
 ]
 
 

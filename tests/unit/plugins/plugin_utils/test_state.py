@@ -9,7 +9,7 @@ import stat
 import pytest
 from conftest import NETWORK
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
 

@@ -4,7 +4,8 @@ import pytest
 from conftest import NETWORK, article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ASN_BASE, PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ASN_BASE
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
 
@@ -20,11 +21,17 @@ def plan_for(tmp_path):
 
 
 def summary(plan, host):
-    """(name, Address, ptp, ListenPort, Table, [(peer, AllowedIPs, Endpoint)]) per interface."""
+    """(name, Address, IPv4 ptp, ListenPort, Table, [(peer, AllowedIPs, Endpoint)]) per interface."""
     return [
-        (i["name"], i["address"], i["ptp"], i["listen_port"], i["table"], [(p["name"], p["allowed_ips"], p["endpoint"]) for p in i["peers"]])
+        (i["name"], i["address"], _ptp4(i), i["listen_port"], i["table"], [(p["name"], p["allowed_ips"], p["endpoint"]) for p in i["peers"]])
         for i in topology.wg_interfaces(plan, host)
     ]
+
+
+def _ptp4(interface):
+    """The IPv4 point-to-point addresses of a routed link, or None."""
+    ptp = [p for p in interface["ptp"] if p["ip_option"] == "-4"]
+    return {"local": ptp[0]["local"], "peer": ptp[0]["peer"]} if ptp else None
 
 
 def test_article_topology_1(plan_for):

@@ -12,8 +12,8 @@ NOW = 1_800_000_000
 PROTOCOLS = """BIRD 2.0.12 ready.
 Name       Proto      Table      State  Since         Info
 device1    Device     ---        up     00:25:01.123
-kernel1    Kernel     master4    up     00:25:01.123
-wgsdn_routes Static   master4    up     00:25:01.123
+wgsdn_kernel Kernel   master4    up     00:25:01.123
+wgsdn_static Static   master4    up     00:25:01.123
 bfd1       BFD        ---        up     00:25:01.123
 bgp_gateway2 BGP      ---        up     00:25:03.456  Established
 """

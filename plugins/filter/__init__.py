@@ -1,0 +1,26 @@
+"""Adapter from plain plugin_utils functions to Jinja filters: the one place filters meet Ansible errors.
+
+The package of the filter plugins (the loader reads only the plugin files); every filter wraps its function here.
+"""
+
+import functools
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+
+
+def plan_filter(function, errors=(PlanError,), describe=None):
+    """``function`` as a filter: the listed errors become AnsibleFilterError.
+
+    ``describe(exc, *args)`` words the message; by default it is the error's own text.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except errors as exc:
+            raise AnsibleFilterError(describe(exc, *args) if describe else str(exc)) from None
+
+    return wrapper

@@ -1,0 +1,42 @@
+"""The inventory contract, described once: the groups and ``wgsdn_*`` variables users type.
+
+The lookup reads exactly ``INPUT_VARIABLES`` from each host; the README's
+inventory table and this description are kept in agreement by a unit test.
+``shared`` variables describe the whole overlay: every host must see the same
+value (set them as group variables), or the plan is refused.
+"""
+
+GATEWAYS_GROUP = "wgsdn_gateways"
+DEVICES_GROUP = "wgsdn_devices"
+CLIENTS_GROUP = "wgsdn_clients"
+
+GROUPS = {
+    GATEWAYS_GROUP: "hosts that relay traffic and speak BGP",
+    DEVICES_GROUP: "every other managed member of the overlay",
+    CLIENTS_GROUP: "unmanaged peers (phones, laptops): allocated like other hosts, configs exported with a QR code, never connected to",
+}
+
+# name -> (where, shared, meaning). ``where`` is how the README's table names it.
+VARIABLES = {
+    "wgsdn_network": ("group var", True, "the IPv4 overlay prefix, e.g. `10.0.0.0/24`"),
+    "wgsdn_address": ("host var", False, "pin this host's overlay address (inside `wgsdn_network`)"),
+    "wgsdn_endpoint": ("host var", False, "name or address others dial; default `ansible_host`, else the inventory name (for hosts that listen)"),
+    "wgsdn_listen_port": ("host var", False, "UDP port; gateways listen on 51820 by default, devices only when set"),
+    "wgsdn_uplinks": ("host var", False, "gateways a device attaches to; optional with exactly one gateway; two or more make it dual-homed"),
+    "wgsdn_subnets": ("host var", False, "LAN prefixes reachable through this host (site-to-site)"),
+    "wgsdn_persistent_keepalive": ("host var", False, "seconds, for hosts behind NAT (clients default to 25)"),
+    "wgsdn_preshared_keys": ("group var", True, "one preshared key per pair of peers; default `true`"),
+    "wgsdn_link_name": ("host var", False, "short name used in `wg-<name>` interface names (Linux allows 15 characters)"),
+    "wgsdn_interface": ("group var", True, "name of the single/access interface; default `wg0`"),
+}
+
+# Read by the lookup itself (not by the plan): where the state lives, whether to prune it.
+LOOKUP_VARIABLES = {
+    "wgsdn_state_file": ("var", False, "where addresses and keys persist; default `.wgsdn-state.json` beside the inventory"),
+    "wgsdn_state_prune": ("var", False, "`true` drops the state entries of hosts no longer in the inventory"),
+}
+
+SHARED_VARIABLES = tuple(name for name, (_, shared, _) in VARIABLES.items() if shared)
+
+# The host variables the plan reads; nothing else of the inventory matters to it.
+INPUT_VARIABLES = ("ansible_host", *VARIABLES)

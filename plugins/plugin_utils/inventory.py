@@ -1,0 +1,210 @@
+"""From the inventory to the model: group membership plus each host's ``wgsdn_*`` variables.
+
+``build_overlay`` parses every value it reads (each error names the host and
+the variable), fills in the defaults, and hands the overlay to ``validate`` for
+the checks that involve several hosts.
+"""
+
+import re
+
+import netaddr
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import validate
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import DEVICES_GROUP, GATEWAYS_GROUP
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES, family_of
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import (
+    CLIENT,
+    DEFAULT_GATEWAY_PORT,
+    DEFAULT_KEEPALIVE,
+    DEVICE,
+    GATEWAY,
+    IFNAMSIZ,
+    Host,
+    Overlay,
+)
+
+_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+IFNAME_CHARS = re.compile(r"^[A-Za-z0-9_.=+-]+$")
+
+
+def parse_int(value, host, variable, low, high, what):
+    if isinstance(value, bool):
+        raise PlanError(host, variable, f"{value!r} is not {what}")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or not low <= value <= high:
+        raise PlanError(host, variable, f"{value!r} is not {what} ({low}-{high})")
+    return value
+
+
+def parse_port(value, host, variable):
+    return parse_int(value, host, variable, 1, 65535, "a UDP port")
+
+
+def parse_endpoint(value, host, variable):
+    """A DNS name or an IP literal (without port: the port is the listen port)."""
+    if not isinstance(value, str) or not value.strip():
+        raise PlanError(host, variable, f"{value!r} is not a host name or IP address")
+    text = value.strip()
+    try:
+        return str(netaddr.IPAddress(text.strip("[]"), flags=netaddr.INET_PTON))
+    except (netaddr.AddrFormatError, ValueError):
+        pass
+    labels = text.rstrip(".").split(".")
+    if len(text) > 253 or not all(_HOSTNAME_LABEL.match(label) for label in labels):
+        if ":" in text:
+            raise PlanError(host, variable, f"{value!r} is not a host name or IP address; give the port in wgsdn_listen_port, not here")
+        raise PlanError(host, variable, f"{value!r} is not a valid host name or IP address")
+    return text
+
+
+def parse_subnet(value, host, variable):
+    """A LAN prefix of any family the collection knows."""
+    try:
+        family = family_of(value) if isinstance(value, str) and "/" in value else FAMILIES[0]
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        family = FAMILIES[0]
+    return family.parse_network(value, host, variable)
+
+
+def _as_list(value, host, variable):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise PlanError(host, variable, f"{value!r} must be a list")
+
+
+def _shared(names, hostvars, variable, default, parse):
+    """The one value of an overlay-wide variable; hosts that disagree are refused, naming both."""
+    value = origin = None
+    for name in names:
+        raw = hostvars.get(name, {}).get(variable, default)
+        if raw is None:
+            continue
+        parsed = parse(raw, name)
+        if origin is None:
+            value, origin = parsed, name
+        elif parsed != value:
+            raise PlanError(
+                name, variable, f"{parsed} differs from {value} set for host '{origin}'; it describes the whole overlay: set it once, as a group variable"
+            )
+    return value, origin
+
+
+def _parse_bool(variable):
+    def parse(value, host):
+        if not isinstance(value, bool):
+            raise PlanError(host, variable, f"{value!r} must be true or false")
+        return value
+
+    return parse
+
+
+def _parse_interface(value, host):
+    if not isinstance(value, str) or not IFNAME_CHARS.match(value) or len(value) > IFNAMSIZ:
+        raise PlanError(host, "wgsdn_interface", f"{value!r} is not a valid interface name (at most {IFNAMSIZ} characters)")
+    return value
+
+
+def _roles(gateways, devices, clients):
+    roles = {}
+    for role, names in ((GATEWAY, gateways), (DEVICE, devices), (CLIENT, clients)):
+        for name in names:
+            if name in roles and roles[name] != role:
+                raise PlanError(name, "groups", f"host is in both the {roles[name]} and the {role} group; pick one")
+            roles[name] = role
+    if not roles:
+        raise PlanError(None, "groups", f"no hosts in the groups {GATEWAYS_GROUP} / {DEVICES_GROUP}")
+    return roles
+
+
+def _networks(roles, hostvars):
+    """The overlay prefix of each family that is set; at least one must be."""
+    networks, families = {}, []
+    for family in FAMILIES:
+        variable = family.network_variable
+        network, origin = _shared(roles, hostvars, variable, None, lambda value, host, f=family, v=variable: f.parse_network(value, host, v))
+        if network is None:
+            continue
+        missing = next((name for name in roles if hostvars.get(name, {}).get(variable) is None), None)
+        if missing:
+            raise PlanError(missing, variable, f"not set, but host '{origin}' has {network}; set it as a group variable")
+        if network.prefixlen > family.host_prefixlen - 2:
+            raise PlanError(origin, variable, f"{network} is too small for an overlay (use /{family.host_prefixlen - 2} or larger)")
+        networks[family.name] = network
+        families.append(family)
+    if not families:
+        first = next(iter(roles))
+        raise PlanError(first, FAMILIES[0].network_variable, f"not set; set it as a group variable, e.g. {FAMILIES[0].example}")
+    return families, networks
+
+
+def build_overlay(gateways, devices, hostvars, clients=()):
+    """Build and validate the overlay from group membership and host variables.
+
+    ``gateways``/``devices``/``clients`` are host names in inventory order;
+    ``hostvars`` maps each name to a dict holding (at least) its ``wgsdn_*``
+    variables and ``ansible_host``. Raises ``PlanError``.
+    """
+    roles = _roles(gateways, devices, clients)
+    families, networks = _networks(roles, hostvars)
+    preshared, _ = _shared(roles, hostvars, "wgsdn_preshared_keys", True, _parse_bool("wgsdn_preshared_keys"))
+    interface, _ = _shared(roles, hostvars, "wgsdn_interface", "wg0", _parse_interface)
+    hosts = {name: _build_host(name, role, hostvars.get(name, {}), families) for name, role in roles.items()}
+    gateways = [name for name, role in roles.items() if role == GATEWAY]
+    if len(gateways) == 1:  # one gateway: every device and client attaches to it
+        for host in hosts.values():
+            if host.role != GATEWAY and not host.uplinks:
+                host.uplinks = list(gateways)
+    overlay = Overlay(families=families, networks=networks, hosts=hosts, preshared_keys=preshared, interface=interface)
+    validate.check_overlay(overlay)
+    return overlay
+
+
+def _build_host(name, role, hv, families):
+    host = Host(name=name, role=role)
+    for family in families:
+        variable = family.address_variable
+        if hv.get(variable) is not None:
+            host.pinned[family.name] = family.parse_address(hv[variable], name, variable)
+
+    port = hv.get("wgsdn_listen_port")
+    if port is not None and role == CLIENT:
+        raise PlanError(name, "wgsdn_listen_port", "unmanaged clients (wgsdn_clients) never listen; they dial their gateway")
+    if port is not None:
+        host.listen_port = parse_port(port, name, "wgsdn_listen_port")
+    elif role == GATEWAY:
+        host.listen_port = DEFAULT_GATEWAY_PORT
+
+    if hv.get("wgsdn_endpoint") is not None:
+        host.endpoint = parse_endpoint(hv["wgsdn_endpoint"], name, "wgsdn_endpoint")
+    elif host.listens:
+        host.endpoint = parse_endpoint(hv.get("ansible_host") or name, name, "ansible_host")
+
+    if hv.get("wgsdn_persistent_keepalive") is not None:
+        host.keepalive = parse_int(hv["wgsdn_persistent_keepalive"], name, "wgsdn_persistent_keepalive", 0, 65535, "a number of seconds")
+    elif role == CLIENT:
+        host.keepalive = DEFAULT_KEEPALIVE  # phones and laptops sit behind NAT
+
+    for value in _as_list(hv.get("wgsdn_subnets"), name, "wgsdn_subnets"):
+        host.subnets.append(parse_subnet(value, name, "wgsdn_subnets"))
+
+    uplinks = _as_list(hv.get("wgsdn_uplinks"), name, "wgsdn_uplinks")
+    if uplinks and role == GATEWAY:
+        raise PlanError(name, "wgsdn_uplinks", "gateways have no uplinks; they peer with every other gateway")
+    for uplink in uplinks:
+        if not isinstance(uplink, str):
+            raise PlanError(name, "wgsdn_uplinks", f"{uplink!r} is not a host name")
+        if uplink in host.uplinks:
+            raise PlanError(name, "wgsdn_uplinks", f"'{uplink}' is listed twice")
+        host.uplinks.append(uplink)
+
+    link_name = hv.get("wgsdn_link_name", name)
+    if not isinstance(link_name, str) or not IFNAME_CHARS.match(link_name):
+        raise PlanError(name, "wgsdn_link_name", f"{link_name!r} is not usable in an interface name")
+    host.link_name = link_name
+    return host

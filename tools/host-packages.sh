@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the controller-side tests need on this machine: Graphviz (the diagram
+# test renders the DOT the collection writes). Idempotent: installs only what is missing.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+command -v dot >/dev/null || missing+=(graphviz)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "[host-packages] missing ${missing[*]}: run as root, or apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+echo "[host-packages] installed ${missing[*]}" >&2
