@@ -4,6 +4,8 @@ Every tenth device is dual-homed and every fifth has a LAN subnet, so the plan
 exercises multipath routes, subnets and preshared keys at scale.
 """
 
+import sys
+
 import yaml
 
 
@@ -29,7 +31,7 @@ def write_inventory(path, total, connection="local"):
     gateways, devices, hostvars = synthetic(total)
     inventory = {
         "all": {
-            "vars": {"ansible_connection": connection, "ansible_python_interpreter": "auto_silent"},
+            "vars": {"ansible_connection": connection, "ansible_python_interpreter": sys.executable},
             "children": {
                 "wgsdn_gateways": {"hosts": {g: hostvars[g] for g in gateways}},
                 "wgsdn_devices": {"hosts": {d: hostvars[d] for d in devices}},

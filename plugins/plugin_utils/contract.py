@@ -19,11 +19,21 @@ GROUPS = {
 # name -> (where, shared, meaning). ``where`` is how the README's table names it.
 VARIABLES = {
     "wgsdn_network": ("group var", True, "the IPv4 overlay prefix, e.g. `10.0.0.0/24`"),
+    "wgsdn_network6": (
+        "group var",
+        True,
+        "the IPv6 overlay prefix, e.g. `fd00:10::/64` (ULA recommended); alone: an IPv6-only overlay, with `wgsdn_network`: dual-stack",
+    ),
     "wgsdn_address": ("host var", False, "pin this host's overlay address (inside `wgsdn_network`)"),
+    "wgsdn_address6": ("host var", False, "pin this host's IPv6 overlay address (inside `wgsdn_network6`)"),
     "wgsdn_endpoint": ("host var", False, "name or address others dial; default `ansible_host`, else the inventory name (for hosts that listen)"),
     "wgsdn_listen_port": ("host var", False, "UDP port; gateways listen on 51820 by default, devices only when set"),
     "wgsdn_uplinks": ("host var", False, "gateways a device attaches to; optional with exactly one gateway; two or more make it dual-homed"),
-    "wgsdn_subnets": ("host var", False, "LAN prefixes reachable through this host (site-to-site)"),
+    "wgsdn_subnets": (
+        "host var",
+        False,
+        "LAN prefixes reachable through this host (site-to-site); IPv4 and IPv6 may mix, each in a family the overlay carries",
+    ),
     "wgsdn_persistent_keepalive": ("host var", False, "seconds, for hosts behind NAT (clients default to 25)"),
     "wgsdn_preshared_keys": ("group var", True, "one preshared key per pair of peers; default `true`"),
     "wgsdn_link_name": ("host var", False, "short name used in `wg-<name>` interface names (Linux allows 15 characters)"),

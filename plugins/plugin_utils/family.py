@@ -26,6 +26,7 @@ class Family:
     bird_channel: str  # BIRD 2 channel (and protocol/filter name suffix below)
     bird_net_type: str  # BIRD 2 net.type constant
     bird_suffix: str  # appended to BIRD protocol and filter names ("" keeps IPv4's names)
+    session_suffix: str  # appended to BGP session names ("" keeps IPv4's names)
     forwarding_sysctl: str  # the sysctl that makes a host forward this family
     state_key: str  # key of a host's address in the state file
     state_network_key: str  # key of the prefix the state file allocated from
@@ -40,7 +41,7 @@ class Family:
         try:
             net = netaddr.IPNetwork(value.strip(), version=self.version)
         except (netaddr.AddrFormatError, ValueError, TypeError):
-            raise PlanError(host, variable, f"{value!r} is not a valid {self.label} CIDR prefix") from None
+            raise PlanError(host, variable, f"{value!r} is not a valid {self.label} CIDR prefix{_elsewhere(self, value, 'network_variable')}") from None
         if net.ip != net.network:
             raise PlanError(host, variable, f"{value!r} has host bits set; did you mean {net.cidr}?")
         return net.cidr
@@ -55,7 +56,7 @@ class Family:
         try:
             return netaddr.IPAddress(text, version=self.version, flags=netaddr.INET_PTON)
         except (netaddr.AddrFormatError, ValueError, TypeError):
-            raise PlanError(host, variable, f"{value!r} is not a valid {self.label} address") from None
+            raise PlanError(host, variable, f"{value!r} is not a valid {self.label} address{_elsewhere(self, text, 'address_variable')}") from None
 
     def host_prefix(self, address):
         return f"{address}/{self.host_prefixlen}"
@@ -73,13 +74,45 @@ IPV4 = Family(
     bird_channel="ipv4",
     bird_net_type="NET_IP4",
     bird_suffix="",
+    session_suffix="",
     forwarding_sysctl="net.ipv4.ip_forward",
     state_key="address",
     state_network_key="network",
 )
 
+IPV6 = Family(
+    name="ipv6",
+    version=6,
+    label="IPv6",
+    network_variable="wgsdn_network6",
+    address_variable="wgsdn_address6",
+    example="fd00:10::/64",
+    host_prefixlen=128,
+    ip_option="-6",
+    bird_channel="ipv6",
+    bird_net_type="NET_IP6",
+    bird_suffix="6",
+    session_suffix="_v6",
+    forwarding_sysctl="net.ipv6.conf.all.forwarding",
+    state_key="address6",
+    state_network_key="network6",
+)
+
 # Every family the collection knows, in the order the plan lists them.
-FAMILIES = (IPV4,)
+FAMILIES = (IPV4, IPV6)
+
+
+def _elsewhere(family, value, attribute):
+    """A hint when ``value`` belongs to another family: which variable takes it."""
+    for other in FAMILIES:
+        if other is family:
+            continue
+        try:
+            netaddr.IPNetwork(str(value).strip(), version=other.version)
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            continue
+        return f"; it is an {other.label} value: give it in {getattr(other, attribute)}"
+    return ""
 
 
 def family_of(prefix):

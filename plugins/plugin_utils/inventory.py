@@ -139,7 +139,8 @@ def _networks(roles, hostvars):
         families.append(family)
     if not families:
         first = next(iter(roles))
-        raise PlanError(first, FAMILIES[0].network_variable, f"not set; set it as a group variable, e.g. {FAMILIES[0].example}")
+        others = ", ".join(f.network_variable for f in FAMILIES[1:])
+        raise PlanError(first, FAMILIES[0].network_variable, f"not set (nor {others}); set it as a group variable, e.g. {FAMILIES[0].example}")
     return families, networks
 
 

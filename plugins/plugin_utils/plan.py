@@ -139,19 +139,39 @@ def _free_addresses(network, taken, family):
             yield netaddr.IPAddress(value, network.version)
 
 
+def _router_id(overlay, host, addresses, taken):
+    """BIRD's 32-bit router id: the IPv4 overlay address, or on an IPv6-only overlay the low 32 bits
+    of the IPv6 one (stable, since the address is). Two hosts may not share one."""
+    ipv4 = next((f for f in overlay.families if f.version == 4), None)
+    if ipv4:
+        return addresses[ipv4.name]
+    family = overlay.families[0]
+    router_id = str(netaddr.IPAddress(int(netaddr.IPAddress(addresses[family.name])) & 0xFFFFFFFF, 4))
+    if router_id in taken:
+        raise PlanError(
+            host.name,
+            family.address_variable,
+            f"{addresses[family.name]} gives router id {router_id}, as host '{taken[router_id]}''s address does; on an IPv6-only overlay the last 32 bits of addresses must differ",
+        )
+    taken[router_id] = host.name
+    return router_id
+
+
 def make_plan(overlay, state, links):
     """The plan: every host's intent and allocation, and the links between hosts, as plain data."""
     entries = state["hosts"]
     families = [dict(f.as_data(), network=str(overlay.networks[f.name]), prefixlen=overlay.networks[f.name].prefixlen) for f in overlay.families]
     hosts = {}
+    router_ids = {}
     for host in overlay.hosts.values():
         entry = entries[host.name]
         addresses = {f.name: entry[f.state_key] for f in overlay.families}
+        router_id = _router_id(overlay, host, addresses, router_ids)
         data = {
             "role": host.role,
             "address": addresses[families[0]["name"]],
             "addresses": addresses,
-            "router_id": addresses[families[0]["name"]],
+            "router_id": router_id,
             "private_key": entry["private_key"],
             "public_key": keys.public_key(entry["private_key"]),
             "endpoint": host.endpoint or None,

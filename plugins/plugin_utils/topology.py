@@ -267,7 +267,12 @@ def _symbol(text):
 
 
 def bgp_neighbors(plan, host_name):
-    """BGP sessions of a gateway: one eBGP session per other gateway, over its link."""
+    """BGP sessions of a gateway: one eBGP session per other gateway and address family, over its link.
+
+    One session per family rather than one multiprotocol session: each family's
+    next hops are that family's link addresses, each session has its own BFD
+    session on those addresses, and IPv4's names stay as they were.
+    """
     host = _host(plan, host_name)
     if plan["mode"] != ROUTED or host["role"] != GATEWAY:
         return []
@@ -279,27 +284,56 @@ def bgp_neighbors(plan, host_name):
         if symbol in names:
             symbol = f"{symbol}_{peer['gateway_id']}"
         names.add(symbol)
-        sessions.append(
-            {
-                "name": symbol,
-                "peer": name,
-                "neighbor": peer["address"],
-                "interface": link_interface(peer["link_name"]),
-                "local_as": host["asn"],
-                "remote_as": peer["asn"],
-            }
-        )
+        for family in plan["families"]:
+            sessions.append(
+                {
+                    "name": symbol + family["session_suffix"],
+                    "peer": name,
+                    "neighbor": peer["addresses"][family["name"]],
+                    "local": host["addresses"][family["name"]],
+                    "interface": link_interface(peer["link_name"]),
+                    "local_as": host["asn"],
+                    "remote_as": peer["asn"],
+                    "family": family["name"],
+                }
+            )
     return sessions
 
 
 def uplink_sessions(plan, host_name):
-    """BGP sessions a device has with its uplink gateways, named ``wgsdn_uplink1..N`` in uplink order."""
+    """BGP sessions a device has with its uplink gateways, one per family, named ``wgsdn_uplink1..N``
+    (and ``wgsdn_uplink1_v6``...) in uplink order."""
     host = _host(plan, host_name)
     if plan["mode"] != ROUTED or host["role"] != "device":
         return []
     return [
-        {"name": f"wgsdn_uplink{i}", "peer": g, "neighbor": plan["hosts"][g]["address"], "interface": link_interface(plan["hosts"][g]["link_name"])}
+        {
+            "name": f"wgsdn_uplink{i}{family['session_suffix']}",
+            "peer": g,
+            "neighbor": plan["hosts"][g]["addresses"][family["name"]],
+            "local": host["addresses"][family["name"]],
+            "interface": link_interface(plan["hosts"][g]["link_name"]),
+            "family": family["name"],
+        }
         for i, g in enumerate(host["uplinks"], 1)
+        for family in plan["families"]
+    ]
+
+
+def device_sessions(plan, host_name):
+    """A gateway's dynamic BGP protocols for its attached devices, one per family (passive, over the access interface)."""
+    host = _host(plan, host_name)
+    if plan["mode"] != ROUTED or host["role"] != GATEWAY or not any(plan["hosts"][n]["role"] != GATEWAY for n in host["neighbours"]):
+        return []
+    return [
+        {
+            "name": DEVICE_SESSIONS + family["bird_suffix"],
+            "range": family["network"],
+            "dynamic_name": f"dev{family['bird_suffix']}_",
+            "local": host["addresses"][family["name"]],
+            "family": family["name"],
+        }
+        for family in plan["families"]
     ]
 
 
@@ -344,38 +378,37 @@ def bird_settings(plan, host_name, device_bgp=True):
     via = [] if (not gateway and device_bgp) else [r for r in routes if not r["own"]]
     origins = route_origins(plan) if enabled and gateway else []
     routable = list(dict.fromkeys(p for o in origins for p in o["prefixes"]))
-    uplinks = uplink_sessions(plan, host_name) if enabled and device_bgp else []
-    foreign_subnets = [s for name, other in plan["hosts"].items() if name != host_name for s in other["subnets"]]
-    channels = []
+    foreign_subnets = _by_family(plan, [s for name, other in plan["hosts"].items() if name != host_name for s in other["subnets"]])
+    channels = {}
     for family in plan["families"]:
         name = family["name"]
-        own_prefix = f"{host['addresses'][name]}/{family['host_prefixlen']}"
-        channels.append(
-            {
-                **family,
-                "router_address": host["addresses"][name],
-                "own_routes": [r for r in own if family_of(r["prefix"]).name == name],
-                "static_routes": [r for r in via if family_of(r["prefix"]).name == name],
-                "routable": [p for p in routable if family_of(p).name == name],
-                "origins": [{"asn": o["asn"], "prefixes": ps} for o in origins if (ps := [p for p in o["prefixes"] if family_of(p).name == name])],
-                # What a device accepts from its uplinks: every other host prefix of the overlay and others' subnets.
-                "uplink_accept": [f"{family['network']}{{{family['host_prefixlen']},{family['host_prefixlen']}}}", *_by_family(plan, foreign_subnets)[name]],
-                "uplink_reject": own_prefix,
-            }
-        )
+        channels[name] = {
+            **family,
+            "router_address": host["addresses"][name],
+            "own_routes": [r for r in own if family_of(r["prefix"]).name == name],
+            "static_routes": [r for r in via if family_of(r["prefix"]).name == name],
+            "routable": [p for p in routable if family_of(p).name == name],
+            "origins": [{"asn": o["asn"], "prefixes": ps} for o in origins if (ps := [p for p in o["prefixes"] if family_of(p).name == name])],
+            # What a device accepts from its uplinks: every other host prefix of the overlay and others' subnets.
+            "uplink_accept": [f"{family['network']}{{{family['host_prefixlen']},{family['host_prefixlen']}}}", *foreign_subnets[name]],
+            "uplink_reject": f"{host['addresses'][name]}/{family['host_prefixlen']}",
+        }
+
+    def with_channel(sessions):
+        return [dict(session, channel=channels[session["family"]]) for session in sessions]
+
     return {
         "enabled": enabled,
         "router_id": host["router_id"],
-        "address": host["address"],
         "role": host["role"],
         "local_as": host.get("asn"),
         "network": plan["network"],
         "static_routes": routes,
-        "bgp_neighbors": bgp_neighbors(plan, host_name) if enabled else [],
-        "uplink_sessions": uplinks,
-        "device_sessions": DEVICE_SESSIONS if enabled and gateway and device_bgp and any(not r["own"] for r in routes) else None,
+        "bgp_neighbors": with_channel(bgp_neighbors(plan, host_name)) if enabled else [],
+        "uplink_sessions": with_channel(uplink_sessions(plan, host_name)) if enabled and device_bgp else [],
+        "device_sessions": with_channel(device_sessions(plan, host_name)) if enabled and device_bgp else [],
         "serves_devices": enabled and gateway and any(not r["own"] for r in routes),
         "origins": origins,
-        "channels": channels,
+        "channels": list(channels.values()),
         "bfd_interfaces": interface_names(plan, host_name) if enabled else [],
     }

@@ -7,6 +7,7 @@ before anything is written. Each error names the host and the variable.
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import GATEWAYS_GROUP
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DIRECT, GATEWAY, IFNAMSIZ, ROUTED
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.topology import link_interface
 
@@ -78,8 +79,16 @@ def _check_interface_names(overlay):
 def _check_subnets(overlay):
     """No subnet overlaps an overlay prefix or another subnet (a sweep over sorted ranges, O(n log n))."""
     ranges = []
+    carried = {family.version: family for family in overlay.families}
     for order, host in enumerate(overlay.hosts.values()):
         for index, subnet in enumerate(host.subnets):
+            if subnet.version not in carried:
+                family = next(f for f in FAMILIES if f.version == subnet.version)
+                raise PlanError(
+                    host.name,
+                    "wgsdn_subnets",
+                    f"{subnet} is an {family.label} prefix, and the overlay carries no {family.label}: set {family.network_variable}",
+                )
             for family in overlay.families:
                 network = overlay.networks[family.name]
                 if subnet.version == network.version and subnet.first <= network.last and network.first <= subnet.last:

@@ -1,11 +1,11 @@
-"""Address families are data: a second family flows from the inventory through the plan into every template.
+"""Address families are data: IPv6 flows from the inventory through the plan into every template.
 
-The collection ships IPv4 alone; here an imaginary second family (IPv6-shaped,
-fed by test-only variables) is added to ``FAMILIES``, and the plan, the BIRD
-and the wg-quick templates carry it without a branch of their own.
+No template or plan function spells a family out: the dual-stack overlay below
+gets a BIRD channel, kernel and static protocols, filters, sessions, wg-quick
+addresses and PostUp lines for IPv6 from ``family.IPV6``'s data alone, while
+IPv4 keeps its names.
 """
 
-import dataclasses
 import pathlib
 
 import jinja2
@@ -13,43 +13,19 @@ import pytest
 import yaml
 from conftest import article_topology
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import family, inventory, state, topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
-SECOND = dataclasses.replace(
-    family.IPV4,
-    name="second",
-    version=6,
-    label="IPv6",
-    network_variable="wgsdn_test_network2",
-    address_variable="wgsdn_test_address2",
-    example="fd00::/64",
-    host_prefixlen=128,
-    ip_option="-6",
-    bird_channel="ipv6",
-    bird_net_type="NET_IP6",
-    bird_suffix="6",
-    forwarding_sysctl="net.ipv6.conf.all.forwarding",
-    state_key="address2",
-    state_network_key="network2",
-)
 
 
 @pytest.fixture
-def two_families(monkeypatch):
-    families = (family.IPV4, SECOND)
-    for module in (family, inventory, state):
-        monkeypatch.setattr(module, "FAMILIES", families)
-
-
-@pytest.fixture
-def plan(two_families, tmp_path):
+def plan(tmp_path):
     gateways, devices, hostvars = article_topology(3)
     for values in hostvars.values():
-        values["wgsdn_test_network2"] = "fd00:10::/64"
-    hostvars["gateway2"]["wgsdn_test_address2"] = "fd00:10::5"
+        values["wgsdn_network6"] = "fd00:10::/64"
+    hostvars["gateway2"]["wgsdn_address6"] = "fd00:10::5"
     hostvars["device3"]["wgsdn_subnets"] = ["192.168.3.0/24", "fd00:3::/64"]
     return compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "s.json")))
 
@@ -63,13 +39,13 @@ def render(role, template, **variables):
 
 
 def test_plan_carries_both_families(plan):
-    assert [f["name"] for f in plan["families"]] == ["ipv4", "second"]
-    assert plan["hosts"]["gateway2"]["addresses"] == {"ipv4": "10.0.0.5", "second": "fd00:10::5"}
-    addresses = [h["addresses"]["second"] for h in plan["hosts"].values()]
+    assert [f["name"] for f in plan["families"]] == ["ipv4", "ipv6"]
+    assert plan["hosts"]["gateway2"]["addresses"] == {"ipv4": "10.0.0.5", "ipv6": "fd00:10::5"}
+    addresses = [h["addresses"]["ipv6"] for h in plan["hosts"].values()]
     assert len(set(addresses)) == len(addresses)
     assert topology.allowed_ips(plan, "gateway2", "device3") == [
         "10.0.0.4/32",
-        plan["hosts"]["device3"]["addresses"]["second"] + "/128",
+        plan["hosts"]["device3"]["addresses"]["ipv6"] + "/128",
         "192.168.3.0/24",
         "fd00:3::/64",
     ]
@@ -83,7 +59,7 @@ def test_bird_conf_gets_a_channel_per_family(plan):
         "protocol kernel wgsdn_kernel6 {\n\tipv6 {",
         "krt_prefsrc = fd00:10::5;",
         "protocol static wgsdn_own6 {\n\tipv6;\n\troute fd00:10::5/128 blackhole;",
-        "route fd00:3::/64 via " + plan["hosts"]["device3"]["addresses"]["second"] + " bfd;",
+        "route fd00:3::/64 via " + plan["hosts"]["device3"]["addresses"]["ipv6"] + " bfd;",
         "filter wgsdn_bgp_import6\n{\n\tif net.type != NET_IP6 then reject;",
         "\tipv6 {\n\t\timport filter wgsdn_bgp_import6;\n\t\texport filter wgsdn_bgp_export6;\n\t};",
     ):
@@ -101,5 +77,5 @@ def test_wg_quick_gets_addresses_of_every_family(plan):
     assert "Address = 10.0.0.5/24, fd00:10::5/64\n" in access
     link = render("wireguard", "wg-quick.conf.j2", _wireguard_if=interfaces["wg-gateway1"], _wireguard_redact=True, inventory_hostname="gateway2")
     assert "PostUp = ip -4 address add 10.0.0.5 peer 10.0.0.2 dev %i\n" in link
-    gateway1 = plan["hosts"]["gateway1"]["addresses"]["second"]
+    gateway1 = plan["hosts"]["gateway1"]["addresses"]["ipv6"]
     assert f"PostUp = ip -6 address add fd00:10::5 peer {gateway1} dev %i\n" in link

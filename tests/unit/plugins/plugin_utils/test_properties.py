@@ -1,4 +1,4 @@
-"""Properties on random inventories: unique in-pool addresses, stability, symmetric peers."""
+"""Properties on random IPv4, IPv6 and dual-stack inventories: unique in-pool addresses, stability, symmetric peers."""
 
 import tempfile
 
@@ -11,6 +11,9 @@ from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import comput
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
 
 NETWORK = "10.20.0.0/26"
+NETWORK6 = "fd00:20::/122"
+POOLS = {"ipv4": (NETWORK, "wgsdn_network", "wgsdn_address"), "ipv6": (NETWORK6, "wgsdn_network6", "wgsdn_address6")}
+STACKS = (("ipv4",), ("ipv6",), ("ipv4", "ipv6"))
 
 
 @st.composite
@@ -20,15 +23,21 @@ def inventories(draw):
     n_devices = draw(st.integers(1 if n_gateways else 2, 12))
     gateways = [f"gw{i}" for i in range(n_gateways)]
     devices = [f"dev{i}" for i in range(n_devices)]
+    stack = draw(st.sampled_from(STACKS))
     hostvars = {}
-    free_pins = list(range(1, 60))
+    free_pins = {family: list(range(1, 60)) for family in stack}
     subnet_ids = iter(range(256))
     for index, name in enumerate(gateways + devices):
-        values = {"wgsdn_network": NETWORK}
-        if draw(st.booleans()) and draw(st.integers(0, 3)) == 0:
-            values["wgsdn_address"] = str(netaddr.IPAddress(netaddr.IPNetwork(NETWORK).first + free_pins.pop(draw(st.integers(0, len(free_pins) - 1)))))
+        values = {}
+        for family in stack:
+            network, network_variable, address_variable = POOLS[family]
+            values[network_variable] = network
+            if draw(st.booleans()) and draw(st.integers(0, 3)) == 0:
+                pins = free_pins[family]
+                values[address_variable] = str(netaddr.IPAddress(netaddr.IPNetwork(network).first + pins.pop(draw(st.integers(0, len(pins) - 1)))))
         if draw(st.integers(0, 3)) == 0:
-            values["wgsdn_subnets"] = [f"192.168.{next(subnet_ids)}.0/24"]
+            subnet = next(subnet_ids)
+            values["wgsdn_subnets"] = [f"192.168.{subnet}.0/24" if draw(st.sampled_from(stack)) == "ipv4" else f"fd00:ff:{subnet:x}::/64"]
         is_device = name in devices
         # Without gateways every pair needs a listener: all devices but the first listen.
         if is_device and ((not gateways and index > 0) or draw(st.integers(0, 4)) == 0):
@@ -41,6 +50,12 @@ def inventories(draw):
     return gateways, devices, hostvars
 
 
+def networks(hostvars):
+    """{family: (pool, address variable)} of the families an inventory sets."""
+    first = next(iter(hostvars.values()))
+    return {family: (netaddr.IPNetwork(network), address) for family, (network, variable, address) in POOLS.items() if variable in first}
+
+
 def plan_with(path, gateways, devices, hostvars):
     return compute_plan(gateways, devices, {n: hostvars[n] for n in gateways + devices}, StateFile(path))
 
@@ -51,13 +66,16 @@ def test_addresses_unique_inside_the_pool_and_pins_honoured(inventory):
     gateways, devices, hostvars = inventory
     with tempfile.TemporaryDirectory() as tmp:
         plan = plan_with(f"{tmp}/s.json", gateways, devices, hostvars)
-    pool = netaddr.IPNetwork(NETWORK)
-    allocated = [netaddr.IPAddress(h["address"]) for h in plan["hosts"].values()]
-    assert len(set(allocated)) == len(allocated)
-    assert all(pool.network < a < pool.broadcast for a in allocated)
-    for name, values in hostvars.items():
-        if "wgsdn_address" in values:
-            assert plan["hosts"][name]["address"] == values["wgsdn_address"]
+    assert [f["name"] for f in plan["families"]] == list(networks(hostvars))
+    for family, (pool, pin) in networks(hostvars).items():
+        allocated = [netaddr.IPAddress(h["addresses"][family]) for h in plan["hosts"].values()]
+        assert len(set(allocated)) == len(allocated)
+        assert all(pool.network < a < pool.broadcast for a in allocated)
+        for name, values in hostvars.items():
+            if pin in values:
+                assert plan["hosts"][name]["addresses"][family] == values[pin]
+    router_ids = [h["router_id"] for h in plan["hosts"].values()]
+    assert len(set(router_ids)) == len(router_ids)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -71,15 +89,15 @@ def test_stable_when_hosts_come_and_go(inventory, data):
         keep = data.draw(st.lists(st.sampled_from(devices), min_size=1, unique=True)) if gateways else devices
         newcomers = [f"new{i}" for i in range(data.draw(st.integers(0, 3)))]
         for name in newcomers:
-            hostvars[name] = {"wgsdn_network": NETWORK, "wgsdn_listen_port": 45000}
+            hostvars[name] = {POOLS[f][1]: POOLS[f][0] for f in networks(hostvars)} | {"wgsdn_listen_port": 45000}
             if len(gateways) > 1:
                 hostvars[name]["wgsdn_uplinks"] = [gateways[0]]
         second = plan_with(path, gateways, keep + newcomers, hostvars)
         for name in gateways + keep:
-            assert second["hosts"][name]["address"] == first["hosts"][name]["address"]
+            assert second["hosts"][name]["addresses"] == first["hosts"][name]["addresses"]
             assert second["hosts"][name]["private_key"] == first["hosts"][name]["private_key"]
-        old_addresses = {h["address"] for h in first["hosts"].values()}
-        assert all(second["hosts"][n]["address"] not in old_addresses for n in newcomers)
+        old_addresses = {a for h in first["hosts"].values() for a in h["addresses"].values()}
+        assert all(a not in old_addresses for n in newcomers for a in second["hosts"][n]["addresses"].values())
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -102,7 +120,12 @@ def test_peer_sections_are_symmetric(inventory):
         assert back["public_key"] == plan["hosts"][host]["public_key"]
         assert peer["preshared_key"] == back["preshared_key"] and peer["preshared_key"]
         # Each end accepts the other's address; an endpoint names the port the peer listens on.
-        assert any(netaddr.IPAddress(plan["hosts"][peer_name]["address"]) in netaddr.IPNetwork(c) for c in peer["allowed_ips"])
+        for address in plan["hosts"][peer_name]["addresses"].values():
+            assert any(
+                netaddr.IPAddress(address) in netaddr.IPNetwork(c)
+                for c in peer["allowed_ips"]
+                if netaddr.IPNetwork(c).version == netaddr.IPAddress(address).version
+            )
         if peer["endpoint"]:
             assert peer["endpoint"].rsplit(":", 1)[1] == str(back_iface["listen_port"])
         # Somebody must dial: at least one end has an endpoint.

@@ -62,7 +62,16 @@ def test_article_topology_3(plan_for):
         ("wg-gateway2", None, {"local": "10.0.0.4", "peer": "10.0.0.5"}, None, "off", [("gateway2", ["10.0.0.0/24"], "gateway2:51820")]),
     ]
     assert topology.bgp_neighbors(plan, "gateway1") == [
-        {"name": "bgp_gateway2", "peer": "gateway2", "neighbor": "10.0.0.5", "interface": "wg-gateway2", "local_as": ASN_BASE + 1, "remote_as": ASN_BASE + 2},
+        {
+            "name": "bgp_gateway2",
+            "peer": "gateway2",
+            "neighbor": "10.0.0.5",
+            "local": "10.0.0.2",
+            "interface": "wg-gateway2",
+            "local_as": ASN_BASE + 1,
+            "remote_as": ASN_BASE + 2,
+            "family": "ipv4",
+        },
     ]
     assert topology.static_routes(plan, "gateway2") == [
         {"prefix": "10.0.0.5/32", "via": [], "bfd": False, "own": True},
