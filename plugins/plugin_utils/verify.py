@@ -60,9 +60,10 @@ def parse_bfd_sessions(text):
 
 
 def parse_routes(text):
-    """The destination prefixes of ``ip route show`` lines (``10.0.0.4`` becomes ``10.0.0.4/32``)."""
+    """The destination prefixes of ``ip route show`` lines (``10.0.0.4`` becomes ``10.0.0.4/32``);
+    ``text`` may be a list of outputs (one per address family)."""
     prefixes = set()
-    for line in (text or "").splitlines():
+    for line in "\n".join(text if isinstance(text, list) else [text or ""]).splitlines():
         fields = line.split()
         if not fields or fields[0] in ("nexthop", "default"):
             continue
@@ -87,14 +88,22 @@ def expected_kernel_routes(plan, host_name, learned=True):
     routes its uplinks give it, either as static multipath routes (the overlay
     and other hosts' subnets) or, when it ``learned`` them from its gateways over
     BGP (the bird role's default), as every other host's host prefixes and subnets.
+    In a family whose kernel keeps no route to a link neighbour's own address
+    (IPv6), the kernel's connected route reaches those neighbours instead.
     """
     if plan["mode"] != ROUTED:
         return []
     host = plan["hosts"][host_name]
     if host["role"] == GATEWAY or learned:
         own = {*topology.host_prefixes(plan, host), *host["subnets"]}
+        connected = {
+            f"{plan['hosts'][n]['addresses'][f['name']]}/{f['host_prefixlen']}"
+            for f in plan["families"]
+            if not f["kernel_neighbour_routes"]
+            for n in host["neighbours"]
+        }
         wanted = {p for origin in topology.route_origins(plan) for p in origin["prefixes"]}
-        return sorted(wanted - own)
+        return sorted(wanted - own - connected)
     return [r["prefix"] for r in topology.static_routes(plan, host_name)]
 
 

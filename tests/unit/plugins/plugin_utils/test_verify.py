@@ -59,6 +59,11 @@ def test_parsers():
     assert verify.parse_bird_protocols(PROTOCOLS)["bgp_gateway2"] == ("up", "Established")
     assert verify.parse_bfd_sessions(BFD) == {"10.0.0.5": ("wg-gateway2", "Up"), "10.0.0.1": ("wg0", "Up"), "10.0.0.3": ("wg0", "Down")}
     assert verify.parse_routes(ROUTES) == {"10.0.0.1/32", "10.0.0.4/32", "10.0.0.3/32", "10.0.0.5/32"}
+    # One output per family; the last IPv4 line and the first IPv6 line stay apart.
+    ipv6 = (
+        "fd00:10::4 via fd00:10::2 dev wg-gateway2 proto bird src fd00:10::1 metric 32 pref medium\nfd00:d1::/64 via fd00:10::3 dev wg0 proto bird metric 32\n"
+    )
+    assert verify.parse_routes([ROUTES.rstrip("\n"), ipv6]) == verify.parse_routes(ROUTES) | {"fd00:10::4/128", "fd00:d1::/64"}
     dated = verify.parse_bird_protocols("bgp_x      BGP        ---        start  2026-11-24 23:59:59  Active        Socket: Connection refused")
     assert dated == {"bgp_x": ("start", "Active Socket: Connection refused")}
     assert verify.parse_handshakes("wg0\tKEY=\t0\nwg0\tOTHER=\t17\n") == {("wg0", "KEY="): 0, ("wg0", "OTHER="): 17}
