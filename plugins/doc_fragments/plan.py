@@ -3,6 +3,9 @@ class ModuleDocFragment:
 
     # The plan, the input of every wgsdn.fabric filter.
     DOCUMENTATION = r"""
+requirements:
+  - netaddr (Python, on the controller)
+  - cryptography (Python, on the controller)
 options:
   _input:
     description: The plan returned by the C(wgsdn.fabric.allocate) lookup (usually C(wgsdn_plan)).
@@ -12,6 +15,9 @@ options:
 
     # The plan and one host of it.
     HOST = r"""
+requirements:
+  - netaddr (Python, on the controller)
+  - cryptography (Python, on the controller)
 options:
   _input:
     description: The plan returned by the C(wgsdn.fabric.allocate) lookup (usually C(wgsdn_plan)).

@@ -35,10 +35,13 @@ _value:
   elements: str
 """
 
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import requires
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:
     def filters(self):
-        return {"allowed_ips": plan_filter(topology.allowed_ips)}
+        return {"allowed_ips": requires(AnsibleFilterError)(plan_filter(topology.allowed_ips))}

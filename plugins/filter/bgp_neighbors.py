@@ -24,10 +24,13 @@ _value:
   elements: dict
 """
 
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import requires
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:
     def filters(self):
-        return {"bgp_neighbors": plan_filter(topology.bgp_neighbors)}
+        return {"bgp_neighbors": requires(AnsibleFilterError)(plan_filter(topology.bgp_neighbors))}

@@ -23,10 +23,13 @@ _value:
   type: dict
 """
 
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import requires
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:
     def filters(self):
-        return {"bird_settings": plan_filter(topology.bird_settings)}
+        return {"bird_settings": requires(AnsibleFilterError)(plan_filter(topology.bird_settings))}

@@ -33,8 +33,10 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import verify
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import requires
 
 
+@requires(AnsibleFilterError)
 def reachability_matrix(plan, results):
     try:
         return verify.reachability_matrix(plan, results)

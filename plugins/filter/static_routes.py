@@ -26,10 +26,13 @@ _value:
   elements: dict
 """
 
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import requires
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:
     def filters(self):
-        return {"static_routes": plan_filter(topology.static_routes)}
+        return {"static_routes": requires(AnsibleFilterError)(plan_filter(topology.static_routes))}

@@ -35,8 +35,10 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import diagram
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import requires
 
 
+@requires(AnsibleFilterError)
 def topology_diagram(plan, format="dot"):
     try:
         return diagram.render(plan, format)

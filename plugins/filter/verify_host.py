@@ -43,9 +43,11 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import verify
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import requires
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
 
 
+@requires(AnsibleFilterError)
 def verify_host(plan, host, observed):
     try:
         return verify.check_host(plan, host, observed)

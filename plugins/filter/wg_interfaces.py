@@ -28,10 +28,13 @@ _value:
   elements: dict
 """
 
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import requires
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.filters import plan_filter
 
 
 class FilterModule:
     def filters(self):
-        return {"wg_interfaces": plan_filter(topology.wg_interfaces)}
+        return {"wg_interfaces": requires(AnsibleFilterError)(plan_filter(topology.wg_interfaces))}

@@ -39,6 +39,9 @@ options:
     type: list
     elements: str
     default: []
+requirements:
+  - netaddr (Python, on the controller)
+  - cryptography (Python, on the controller)
 notes:
   - The result holds private keys. Set it with C(no_log=true) and never print it.
 """
@@ -75,6 +78,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.parsing.vault import VaultLib, is_encrypted
 from ansible.plugins.lookup import LookupBase
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import require
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENTS_GROUP, DEVICES_GROUP, GATEWAYS_GROUP, PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import INPUT_VARIABLES, compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
@@ -84,6 +88,7 @@ DEFAULT_STATE_NAME = ".wgsdn-state.json"
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
+        require(AnsibleLookupError)
         variables = variables or {}
         self.set_options(var_options=variables, direct=kwargs)
         groups = variables.get("groups", {})

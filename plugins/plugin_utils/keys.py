@@ -4,8 +4,13 @@ import base64
 import binascii
 import os
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
+
+_x25519 = optional("cryptography.hazmat.primitives.asymmetric.x25519")
+_serialization = optional("cryptography.hazmat.primitives.serialization")
+X25519PrivateKey = getattr(_x25519, "X25519PrivateKey", None)
+Encoding = getattr(_serialization, "Encoding", None)
+PublicFormat = getattr(_serialization, "PublicFormat", None)
 
 KEY_BYTES = 32
 

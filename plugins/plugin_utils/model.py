@@ -9,7 +9,9 @@ is a ``PlanError`` naming the host and the variable at fault.
 import re
 from dataclasses import dataclass, field
 
-import netaddr
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
+
+netaddr = optional("netaddr")
 
 GATEWAYS_GROUP = "wgsdn_gateways"
 DEVICES_GROUP = "wgsdn_devices"

@@ -12,9 +12,8 @@ reserved, so a stale config elsewhere never reaches a newcomer) until
 
 import copy
 
-import netaddr
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import keys
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import (
     ASN_BASE,
     DIRECT,
@@ -23,6 +22,8 @@ from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import (
     PlanError,
 )
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import pair_key
+
+netaddr = optional("netaddr")
 
 PLAN_VERSION = 1
 

@@ -19,11 +19,12 @@ import fcntl
 import json
 import os
 
-import netaddr
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import files
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.keys import decode_key
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import PlanError
+
+netaddr = optional("netaddr")
 
 VERSION = 1
 VARIABLE = "wgsdn_state_file"

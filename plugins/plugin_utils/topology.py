@@ -20,10 +20,11 @@ Modes (``plan["mode"]``):
 
 import re
 
-import netaddr
-
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DIRECT, GATEWAY, HUB, ROUTED, PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import pair_key
+
+netaddr = optional("netaddr")
 
 
 def _host(plan, name, variable="inventory_hostname"):
