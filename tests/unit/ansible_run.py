@@ -9,17 +9,21 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
+# A checkout finds itself through .cache/collections (tests/unit/conftest.py links it); ansible-test
+# units runs from an installed-style .../ansible_collections/wgsdn/fabric, without ansible.cfg.
+COLLECTIONS = ROOT.parents[2] if ROOT.parents[1].name == "ansible_collections" else ROOT / ".cache" / "collections"
 
 
 def env():
     result = dict(os.environ)
     result.update(
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
         PATH=f"{BIN}:{result.get('PATH', '')}",
     )
+    if (ROOT / "ansible.cfg").exists():
+        result["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
     return result
 
 

@@ -1,9 +1,9 @@
 """Validation of the inventory: each bad input names the host and the variable."""
 
 import pytest
-from conftest import NETWORK, article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import DIRECT, HUB, ROUTED, PlanError, build_overlay
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import NETWORK, article_topology
 
 NET = {"wgsdn_network": NETWORK}
 
