@@ -14,7 +14,7 @@ out="$ROOT/.cache/ansible-test"
 rm -rf "$out"
 mkdir -p "$out"
 "$bin/ansible-galaxy" collection build --output-path "$out" "$ROOT" >/dev/null
-"$bin/ansible-galaxy" collection install --no-deps --offline -p "$out" "$out"/wgsdn-fabric-*.tar.gz >/dev/null
+"$bin/ansible-galaxy" collection install --force --no-deps --offline -p "$out" "$out"/wgsdn-fabric-*.tar.gz >/dev/null
 cd "$out/ansible_collections/wgsdn/fabric"
 # ansible-test lists content with git: a throwaway repository of the installed files, which
 # ignores ansible-test's own output.
