@@ -1,10 +1,14 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 DOCUMENTATION = r"""
 name: bgp_neighbors
-author: wgsdn.fabric maintainers
+author: wgsdn.fabric maintainers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: BGP sessions of a gateway
 description:
-  - One eBGP session per other gateway, over the point-to-point WireGuard link to it. Each gateway has a private 4-byte ASN (4200000000 + its gateway number). Empty for devices and outside routed mode.
+  - >-
+    One eBGP session per other gateway, over the point-to-point WireGuard link to it. Each gateway has a private
+    4-byte ASN (4200000000 + its gateway number). Empty for devices and outside routed mode.
 positional: host
 extends_documentation_fragment:
   - wgsdn.fabric.plan.host

@@ -1,6 +1,8 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 DOCUMENTATION = r"""
 name: bird_settings
-author: wgsdn.fabric maintainers
+author: wgsdn.fabric maintainers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: Everything a host's BIRD configuration needs
 description:
@@ -19,7 +21,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(enabled), C(router_id), C(role), C(local_as), C(network), C(static_routes), C(bgp_neighbors), C(origins) (per gateway C(asn) and the C(prefixes) it may originate) and C(bfd_interfaces).
+  description: >-
+    C(enabled), C(router_id), C(role), C(local_as), C(network), C(static_routes), C(bgp_neighbors), C(origins)
+    (per gateway C(asn) and the C(prefixes) it may originate) and C(bfd_interfaces).
   type: dict
 """
 

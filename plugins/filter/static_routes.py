@@ -1,6 +1,8 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 DOCUMENTATION = r"""
 name: static_routes
-author: wgsdn.fabric maintainers
+author: wgsdn.fabric maintainers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: Static routes a host installs and announces
 description:
@@ -21,7 +23,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: Routes, each with C(prefix), C(via) (next-hop overlay addresses; empty for an announced own prefix), C(bfd) (whether the next hops answer BFD; unmanaged clients do not) and C(own).
+  description: >-
+    Routes, each with C(prefix), C(via) (next-hop overlay addresses; empty for an announced own prefix), C(bfd)
+    (whether the next hops answer BFD; unmanaged clients do not) and C(own).
   type: list
   elements: dict
 """

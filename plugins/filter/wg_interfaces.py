@@ -1,11 +1,16 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 DOCUMENTATION = r"""
 name: wg_interfaces
-author: wgsdn.fabric maintainers
+author: wgsdn.fabric maintainers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: WireGuard interfaces of a host, with their peer sections
 description:
   - Every WireGuard interface O(host) has, ready for a wg-quick configuration template.
-  - Without gateways and with one gateway a host has one interface. With several gateways (routed mode) every routing neighbour gets its own point-to-point interface with C(Table = off), and a gateway keeps its attached devices on one access interface.
+  - >-
+    Without gateways and with one gateway a host has one interface. With several gateways (routed mode) every
+    routing neighbour gets its own point-to-point interface with C(Table = off), and a gateway keeps its attached
+    devices on one access interface.
 positional: host
 extends_documentation_fragment:
   - wgsdn.fabric.plan.host

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The overlay model: hosts and their declared intent, read from inventory variables.
 
 Plain Python, no Ansible imports. ``build_overlay`` turns the inventory (group

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Allocation and the plan: the overlay model joined with its persisted state.
 
 ``allocate`` gives every host of the overlay an address, a key pair and (for
@@ -64,7 +66,8 @@ def allocate(overlay, state, prune=False, rotate=()):
                 raise PlanError(
                     name,
                     "wgsdn_network",
-                    f"the state file allocated {entry['address']} to this host from {new['network']}, outside the new wgsdn_network {network}; renumbering is not automatic: remove the host's entry from the state file to give it a new address",
+                    f"the state file allocated {entry['address']} to this host from {new['network']}, outside the new wgsdn_network {network}; "
+                    "renumbering is not automatic: remove the host's entry from the state file to give it a new address",
                 )
     new["network"] = str(network)
 

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The state file: allocated addresses, keys and gateway numbers, persisted safely.
 
 The file is JSON (optionally wrapped by an ``encode``/``decode`` pair, which the

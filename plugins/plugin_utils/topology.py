@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Per-host derivations from the plan: WireGuard interfaces, peers, routes, BGP.
 
 Every function takes the plan (``plan.make_plan``'s plain data) and a host name
@@ -63,7 +65,7 @@ def neighbours(plan, host_name):
 
 def _other_gateways(plan, host_name):
     gateways = [(h["gateway_id"], n) for n, h in plan["hosts"].items() if h["role"] == GATEWAY and n != host_name]
-    return [n for _, n in sorted(gateways)]
+    return [name for _gateway_id, name in sorted(gateways)]
 
 
 def allowed_ips(plan, host_name, peer_name):
@@ -101,7 +103,7 @@ def _port_towards(plan, host_name, peer_name):
 
 def _endpoint(plan, host_name, peer_name):
     peer = plan["hosts"][peer_name]
-    port = _port_towards(plan, peer_name, host_name)
+    port = _port_towards(plan, host_name=peer_name, peer_name=host_name)  # the peer's port towards this host
     if port is None or not peer["endpoint"]:
         return None
     address = peer["endpoint"]

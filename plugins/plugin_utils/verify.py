@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Compare what a host reports (wg, birdc, ip, ping) with what the plan says it should be.
 
 The parsers read the plain text of ``wg show all latest-handshakes``,

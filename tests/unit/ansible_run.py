@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -36,9 +37,15 @@ def write_inventory(directory, gateways, devices, hostvars, extra=None):
     return path
 
 
+def tool(name):
+    """The Ansible command beside this Python (a venv), else the one on PATH (ansible-test units puts its own there)."""
+    local = BIN / name
+    return str(local) if local.exists() else shutil.which(name) or name
+
+
 def playbook(*args, cwd=None):
-    return subprocess.run([str(BIN / "ansible-playbook"), *map(str, args)], capture_output=True, text=True, env=env(), cwd=cwd or ROOT, check=False)
+    return subprocess.run([tool("ansible-playbook"), *map(str, args)], capture_output=True, text=True, env=env(), cwd=cwd or ROOT, check=False)
 
 
 def ansible_doc(*args):
-    return subprocess.run([str(BIN / "ansible-doc"), *args], capture_output=True, text=True, env=env(), check=False)
+    return subprocess.run([tool("ansible-doc"), *args], capture_output=True, text=True, env=env(), check=False)
