@@ -102,7 +102,7 @@ def test_used_checkout_tarball_holds_the_collection_only(used_checkout_tarball):
     assert FAKE_PRIVATE_KEY.encode() not in contents
     assert not [n for n in names if any(part.startswith(".") for part in n.split("/"))], "hidden files or directories shipped"
     assert not [n for n in names if n.startswith(FORBIDDEN_PREFIXES) or n in FORBIDDEN_FILES or "__pycache__" in n or n.endswith((".pyc", ".swp", ".tar.gz"))]
-    assert not [n for n in names if "vault" in n or "state" in pathlib.PurePath(n).name]
+    assert not [n for n in names if "vault" in n or ".wgsdn-state" in n]
     assert all(not m.mode & 0o022 for m in members), "group/world-writable members"
 
 
