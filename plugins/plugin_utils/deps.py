@@ -9,7 +9,6 @@ its work and fails with Ansible's ``missing_required_lib`` message naming the pa
 
 import functools
 import importlib
-import traceback
 
 PLAN_PACKAGES = ("netaddr", "cryptography")
 
@@ -20,8 +19,8 @@ def optional(module):
     """The imported ``module``, or None when it (or its package) is missing; the error is kept for ``require``."""
     try:
         return importlib.import_module(module)
-    except ImportError:
-        _IMPORT_ERRORS[module.split(".")[0]] = traceback.format_exc()
+    except ImportError as exc:
+        _IMPORT_ERRORS[module.split(".")[0]] = f"{type(exc).__name__}: {exc}"
         return None
 
 
@@ -36,7 +35,7 @@ def require(error, packages=PLAN_PACKAGES):
     if package is not None:
         from ansible.module_utils.basic import missing_required_lib  # noqa: PLC0415 (only on the failure path)
 
-        raise error(f"{missing_required_lib(package)}\n{_IMPORT_ERRORS[package]}")
+        raise error(f"{missing_required_lib(package)} ({_IMPORT_ERRORS[package]})")
 
 
 def requires(error, packages=PLAN_PACKAGES):
