@@ -6,13 +6,16 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath .cache/collections)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: help venv demo demo-down test unit integration lint molecule bench clean
+.PHONY: help venv demo demo-down test unit integration lint molecule bench clean dist ee-check ansible-test release-check
 
 help:
 	@echo "make demo       bring up a demo overlay in local containers and show it working"
 	@echo "make demo-down  remove the demo containers"
 	@echo "make test       every test: unit, lint, Molecule scenarios (installs what it needs)"
 	@echo "make unit | integration | lint | molecule | bench"
+	@echo "make dist       build the release tarball into dist/"
+	@echo "make ansible-test  ansible-test sanity and units on the built collection"
+	@echo "make release-check  tarball tests, galaxy-importer, ansible-test sanity + units, ansible-builder create, changelog lint"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	python3 -m venv $(VENV)
@@ -43,10 +46,42 @@ molecule: venv
 	bash tools/ensure-test-env.sh
 	bash tools/molecule-all.sh
 
-test: unit integration lint molecule
+test: unit integration lint ee-check ansible-test molecule
+
+# Release: the tarball (galaxy.yml `manifest:` lists what ships), and the ecosystem's own checks on it.
+# The release tools live in a venv of their own: galaxy-importer must see ansible-core alone.
+RELEASE_VENV ?= .cache/venv-release
+TARBALL = dist/wgsdn-fabric-$(shell awk '$$1 == "version:" { print $$2; exit }' galaxy.yml).tar.gz
+PYVER = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+$(RELEASE_VENV)/.installed: requirements-release.txt
+	python3 -m venv $(RELEASE_VENV)
+	$(RELEASE_VENV)/bin/pip install -q --upgrade pip
+	$(RELEASE_VENV)/bin/pip install -q -r requirements-release.txt
+	touch $@
+
+dist: venv
+	rm -rf dist
+	$(VENV)/bin/ansible-galaxy collection build --output-path dist .
+
+ee-check: dist
+	bash tools/ee-check.sh $(TARBALL) $(VENV)/bin
+
+# ansible-test sanity + units on the built collection: about 2 minutes together on 2 cores, so in make test.
+ansible-test: venv
+	ANSIBLE_TEST=$(abspath $(VENV))/bin/ansible-test bash tools/ansible-test.sh sanity --venv --python $(PYVER)
+	ANSIBLE_TEST=$(abspath $(VENV))/bin/ansible-test bash tools/ansible-test.sh units --venv --python $(PYVER)
+
+# Galaxy requires `repository` in galaxy.yml; until it has one, GALAXY_REPOSITORY=URL runs the import as a dry run.
+release-check: dist $(RELEASE_VENV)/.installed
+	$(PY) -m pytest -q tests/integration/test_release.py
+	bash tools/galaxy-import.sh $(TARBALL) $(RELEASE_VENV)/bin/python
+	$(MAKE) ansible-test
+	bash tools/ee-check.sh $(TARBALL) $(RELEASE_VENV)/bin
+	PATH=$(abspath $(RELEASE_VENV))/bin:$$PATH antsibull-changelog lint
 
 bench: venv
 	bash bench/run.sh
 
 clean:
-	rm -rf .cache $(VENV)
+	rm -rf .cache dist $(VENV)

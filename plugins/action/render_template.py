@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action for wgsdn.fabric.render_template: render a template into a file on the controller, without a module."""
 
 from ansible.errors import AnsibleActionFail, AnsibleError
@@ -20,7 +22,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
         host, src, dest = task_vars.get("inventory_hostname"), args["src"], args["dest"]
 
         def fail(message, cause=None):

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Adapter from plain plugin_utils functions to Jinja filters: the one place filters meet Ansible errors.
 
 The package of the filter plugins (the loader reads only the plugin files); every filter wraps its function here.
@@ -7,6 +9,7 @@ import functools
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import require
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 
 
@@ -14,10 +17,12 @@ def plan_filter(function, errors=(PlanError,), describe=None):
     """``function`` as a filter: the listed errors become AnsibleFilterError.
 
     ``describe(exc, *args)`` words the message; by default it is the error's own text.
+    Without netaddr or cryptography the filter fails with missing_required_lib's message.
     """
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
+        require(AnsibleFilterError)
         try:
             return function(*args, **kwargs)
         except errors as exc:

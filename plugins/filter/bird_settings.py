@@ -1,6 +1,8 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 DOCUMENTATION = r"""
 name: bird_settings
-author: wgsdn.fabric maintainers
+author: wgsdn.fabric maintainers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: Everything a host's BIRD configuration needs
 description:

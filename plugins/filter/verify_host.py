@@ -1,6 +1,8 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 DOCUMENTATION = r"""
 name: verify_host
-author: wgsdn.fabric maintainers
+author: wgsdn.fabric maintainers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: Compare a host's live WireGuard, BIRD and reachability state with the plan
 description:

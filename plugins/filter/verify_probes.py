@@ -1,6 +1,8 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 DOCUMENTATION = r"""
 name: verify_probes
-author: wgsdn.fabric maintainers
+author: wgsdn.fabric maintainers (!UNKNOWN)
 version_added: "0.2.0"
 short_description: What verify.yml observes on a host
 description:

@@ -1,6 +1,8 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 DOCUMENTATION = r"""
 name: allocate
-author: wgsdn.fabric maintainers
+author: wgsdn.fabric maintainers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: Plan the overlay; allocate and persist addresses and WireGuard keys
 description:
@@ -39,6 +41,9 @@ options:
     type: list
     elements: str
     default: []
+requirements:
+  - netaddr (Python, on the controller)
+  - cryptography (Python, on the controller)
 notes:
   - The result holds private keys. Set it with C(no_log=true) and never print it.
 """
@@ -81,6 +86,7 @@ from ansible.parsing.vault import VaultLib, is_encrypted
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import CLIENTS_GROUP, DEVICES_GROUP, GATEWAYS_GROUP, INPUT_VARIABLES
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import require
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
@@ -90,6 +96,7 @@ DEFAULT_STATE_NAME = ".wgsdn-state.json"
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
+        require(AnsibleLookupError)
         variables = variables or {}
         self.set_options(var_options=variables, direct=kwargs)
         groups = variables.get("groups", {})

@@ -1,7 +1,9 @@
 #!/usr/bin/python
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 DOCUMENTATION = r"""
 module: qrcode
-author: wgsdn.fabric maintainers
+author: wgsdn.fabric maintainers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: Write a file's content as a QR code PNG
 description:

@@ -1,7 +1,9 @@
 #!/usr/bin/python
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 DOCUMENTATION = r"""
 module: render_template
-author: wgsdn.fabric maintainers
+author: wgsdn.fabric maintainers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: Render a template into a file on the controller, without running a module
 description:
@@ -18,10 +20,14 @@ description:
   - Errors name the host (C(inventory_hostname)) and O(dest).
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
   platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
     platforms: posix
 options:
   src:

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The inventory contract, described once: the groups and ``wgsdn_*`` variables users type.
 
 The lookup reads exactly ``INPUT_VARIABLES`` from each host; the README's

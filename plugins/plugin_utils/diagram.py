@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The overlay as a diagram: Graphviz DOT and Mermaid, drawn from the plan."""
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import GATEWAY

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one error of the planning code: bad inventory or state, naming the host and the variable."""
 
 

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Address families as data: everything that differs between IPv4 and IPv6 lives in a ``Family``.
 
 The model, the plan and the templates never spell a family out: they iterate
@@ -8,9 +10,10 @@ options, BIRD channel names and sysctls from here. Adding a family is adding a
 
 from dataclasses import asdict, dataclass
 
-import netaddr
-
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+
+netaddr = optional("netaddr")
 
 
 @dataclass(frozen=True)

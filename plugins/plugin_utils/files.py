@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Local files written only when they differ, atomically, with an exact mode.
 
 Used by the ``wgsdn.fabric.render_template`` action on the controller. A file

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """From the inventory to the model: group membership plus each host's ``wgsdn_*`` variables.
 
 ``build_overlay`` parses every value it reads (each error names the host and
@@ -7,10 +9,9 @@ the checks that involve several hosts.
 
 import re
 
-import netaddr
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import validate
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import DEVICES_GROUP, GATEWAYS_GROUP
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES, family_of
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import (
@@ -23,6 +24,8 @@ from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import (
     Host,
     Overlay,
 )
+
+netaddr = optional("netaddr")
 
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 IFNAME_CHARS = re.compile(r"^[A-Za-z0-9_.=+-]+$")

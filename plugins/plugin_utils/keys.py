@@ -1,11 +1,18 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """WireGuard key material: X25519 keys and preshared keys, made in Python."""
 
 import base64
 import binascii
 import os
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
+
+_x25519 = optional("cryptography.hazmat.primitives.asymmetric.x25519")
+_serialization = optional("cryptography.hazmat.primitives.serialization")
+X25519PrivateKey = getattr(_x25519, "X25519PrivateKey", None)
+Encoding = getattr(_serialization, "Encoding", None)
+PublicFormat = getattr(_serialization, "PublicFormat", None)
 
 KEY_BYTES = 32
 

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The overlay model: hosts and their declared intent, as read from the inventory.
 
 Plain Python, no Ansible imports. ``inventory.build_overlay`` fills it in;

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Allocation and the plan: the overlay model joined with its persisted state.
 
 ``allocate`` gives every host of the overlay an address in each family, a key
@@ -12,12 +14,13 @@ a newcomer) until ``prune=True`` drops them.
 
 import copy
 
-import netaddr
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import keys, topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ASN_BASE, CLIENT, GATEWAY, ROUTED
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import pair_key
+
+netaddr = optional("netaddr")
 
 
 def allocate(overlay, state, links, prune=False, rotate=()):

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The whole planning step, from inventory variables and a state file to the plan."""
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology, validate

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The state file: allocated addresses, keys and gateway numbers, persisted safely.
 
 The file is JSON (optionally wrapped by an ``encode``/``decode`` pair, which the
@@ -19,12 +21,13 @@ import fcntl
 import json
 import os
 
-import netaddr
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import files
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.keys import decode_key
+
+netaddr = optional("netaddr")
 
 VERSION = 1
 VARIABLE = "wgsdn_state_file"

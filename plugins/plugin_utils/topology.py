@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Who is linked to whom, and every per-host view of it: interfaces, peers, routes, BGP sessions.
 
 The single owner of the overlay's topology. ``links`` works on the model and is
@@ -27,12 +29,13 @@ BGP + BFD) and ``client`` (an unmanaged client and its gateway: a plain tunnel).
 
 import re
 
-import netaddr
-
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DIRECT, GATEWAY, ROUTED
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import pair_key
+
+netaddr = optional("netaddr")
 
 DIRECT_LINK = "direct"
 HUB_LINK = "hub"
@@ -152,7 +155,7 @@ def _port_towards(plan, host_name, peer_name):
 
 def _endpoint(plan, host_name, peer_name):
     peer = plan["hosts"][peer_name]
-    port = _port_towards(plan, peer_name, host_name)
+    port = _port_towards(plan, host_name=peer_name, peer_name=host_name)  # the peer's port towards this host
     if port is None or not peer["endpoint"]:
         return None
     address = peer["endpoint"]

@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every rule of the plan in one place: the checks that need more than one value.
 
 ``check_overlay`` runs on the model as soon as the inventory is read;

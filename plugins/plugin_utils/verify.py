@@ -1,3 +1,5 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Compare what a host reports (wg, birdc, ip, ping) with what the plan says it should be.
 
 The parsers read the plain text of ``wg show all latest-handshakes``,
@@ -9,11 +11,12 @@ tools the roles install.
 import re
 import time
 
-import netaddr
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, GATEWAY, ROUTED
+
+netaddr = optional("netaddr")
 
 _TIMESTAMP = re.compile(r"^\d[\d:.\-]*$")
 

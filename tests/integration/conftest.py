@@ -1,17 +1,11 @@
-"""Integration tests use the unit tests' helpers: the collection path, ansible_run, the article's topologies."""
+"""Integration tests share the unit tests' helpers; the unit conftest makes ansible_collections.wgsdn.fabric importable."""
 
 import importlib.util
 import pathlib
-import sys
 
 UNIT = pathlib.Path(__file__).resolve().parents[1] / "unit"
-if str(UNIT) not in sys.path:
-    sys.path.insert(0, str(UNIT))
-
 _spec = importlib.util.spec_from_file_location("wgsdn_unit_conftest", UNIT / "conftest.py")
 _unit = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_unit)
 
-NETWORK = _unit.NETWORK
-article_topology = _unit.article_topology
 state_path = _unit.state_path

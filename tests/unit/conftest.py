@@ -1,4 +1,4 @@
-"""Make the checkout importable as ansible_collections.wgsdn.fabric and share builders."""
+"""Make the checkout importable as ansible_collections.wgsdn.fabric (ansible-test units already runs from such a path)."""
 
 import os
 import pathlib
@@ -7,52 +7,14 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-COLLECTIONS = ROOT / ".cache" / "collections"
+IN_COLLECTION_PATH = ROOT.parents[1].name == "ansible_collections"
+COLLECTIONS = ROOT.parents[2] if IN_COLLECTION_PATH else ROOT / ".cache" / "collections"
 _link = COLLECTIONS / "ansible_collections" / "wgsdn" / "fabric"
-if not _link.exists():
+if not IN_COLLECTION_PATH and not _link.exists():
     _link.parent.mkdir(parents=True, exist_ok=True)
     os.symlink(ROOT, _link)
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
-
-# The article's three topologies, with its addresses.
-NETWORK = "10.0.0.0/24"
-
-
-def article_topology(number):
-    """(gateways, devices, hostvars) of the source article's topology 1, 2 or 3."""
-    net = {"wgsdn_network": NETWORK}
-    if number == 1:
-        return (
-            [],
-            ["device1", "device2"],
-            {
-                "device1": dict(net, wgsdn_address="10.0.0.1"),
-                "device2": dict(net, wgsdn_address="10.0.0.2", wgsdn_listen_port=51820),
-            },
-        )
-    if number == 2:
-        return (
-            ["device2"],
-            ["device1", "device3"],
-            {
-                "device1": dict(net, wgsdn_address="10.0.0.1"),
-                "device2": dict(net, wgsdn_address="10.0.0.2"),
-                "device3": dict(net, wgsdn_address="10.0.0.3"),
-            },
-        )
-    return (
-        ["gateway1", "gateway2"],
-        ["device1", "device2", "device3", "device4"],
-        {
-            "gateway1": dict(net, wgsdn_address="10.0.0.2"),
-            "gateway2": dict(net, wgsdn_address="10.0.0.5"),
-            "device1": dict(net, wgsdn_address="10.0.0.1", wgsdn_uplinks=["gateway1"]),
-            "device2": dict(net, wgsdn_address="10.0.0.3", wgsdn_uplinks=["gateway1"]),
-            "device3": dict(net, wgsdn_address="10.0.0.4", wgsdn_uplinks=["gateway2"]),
-            "device4": dict(net, wgsdn_address="10.0.0.6", wgsdn_uplinks=["gateway2"]),
-        },
-    )
 
 
 @pytest.fixture

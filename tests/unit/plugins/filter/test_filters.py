@@ -2,12 +2,12 @@
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from conftest import article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.filter import allowed_ips, bgp_neighbors, bird_settings, static_routes, wg_interfaces
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 SINGLE_HOST_FILTERS = [
     (wg_interfaces, "wg_interfaces"),

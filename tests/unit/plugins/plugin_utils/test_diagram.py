@@ -4,11 +4,11 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import diagram
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 
 @pytest.fixture

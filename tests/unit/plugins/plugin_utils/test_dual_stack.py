@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import NETWORK, article_topology
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import NETWORK, article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology, verify
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError

@@ -11,7 +11,7 @@ import pathlib
 import jinja2
 import pytest
 import yaml
-from conftest import article_topology
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan

@@ -1,7 +1,7 @@
 """Validation of the inventory: each bad input names the host and the variable."""
 
 import pytest
-from conftest import NETWORK, article_topology
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import NETWORK, article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.inventory import build_overlay

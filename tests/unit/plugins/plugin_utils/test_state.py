@@ -7,11 +7,11 @@ import os
 import stat
 
 import pytest
-from conftest import NETWORK
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import NETWORK
 
 NET = {"wgsdn_network": NETWORK}
 

@@ -1,13 +1,13 @@
 """Derivations: interfaces, peers, AllowedIPs, routes and BGP for the article's topologies and beyond."""
 
 import pytest
-from conftest import NETWORK, article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ASN_BASE
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import NETWORK, article_topology
 
 NET = {"wgsdn_network": NETWORK}
 

@@ -1,11 +1,11 @@
 """Verification: parsing real command output and judging it against the plan."""
 
 import pytest
-from conftest import article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology, verify
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 NOW = 1_800_000_000
 
