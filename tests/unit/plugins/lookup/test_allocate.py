@@ -5,6 +5,7 @@ import stat
 
 import pytest
 import yaml
+
 from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import ROOT, ansible_doc, playbook, write_inventory
 from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 

@@ -3,12 +3,12 @@
 import json
 
 import pytest
-from ansible_collections.wgsdn.fabric.tests.unit.topologies import NETWORK, article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology, verify
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import NETWORK, article_topology
 
 NETWORK6 = "fd00:10::/64"
 

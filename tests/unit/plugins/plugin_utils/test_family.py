@@ -11,11 +11,11 @@ import pathlib
 import jinja2
 import pytest
 import yaml
-from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 

@@ -1,11 +1,11 @@
 """Validation of the inventory: each bad input names the host and the variable."""
 
 import pytest
-from ansible_collections.wgsdn.fabric.tests.unit.topologies import NETWORK, article_topology
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.inventory import build_overlay
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import DIRECT, HUB, ROUTED
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import NETWORK, article_topology
 
 NET = {"wgsdn_network": NETWORK}
 
