@@ -6,7 +6,8 @@ author: wgsdn.fabric maintainers (!UNKNOWN)
 version_added: "0.1.0"
 short_description: BGP sessions of a gateway
 description:
-  - One eBGP session per other gateway, over the point-to-point WireGuard link to it. Each gateway has a private 4-byte ASN (4200000000 + its gateway number). Empty for devices and outside routed mode.
+  - One eBGP session per other gateway and address family, over the point-to-point WireGuard link to it.
+  - Each gateway has a private 4-byte ASN (4200000000 + its gateway number). Empty for devices and outside routed mode.
 positional: host
 extends_documentation_fragment:
   - wgsdn.fabric.plan.host

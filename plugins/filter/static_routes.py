@@ -23,7 +23,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: Routes, each with C(prefix), C(via) (next-hop overlay addresses; empty for an announced own prefix), C(bfd) (whether the next hops answer BFD; unmanaged clients do not) and C(own).
+  description:
+    - Routes, each with C(prefix), C(via) (next-hop overlay addresses in the prefix's family; empty for an announced own prefix),
+      C(bfd) (whether the next hops answer BFD; unmanaged clients do not) and C(own).
   type: list
   elements: dict
 """

@@ -19,7 +19,8 @@ options:
     required: true
   observed:
     description:
-      - Command outputs, keyed C(handshakes), C(interfaces) (a list of names), C(protocols), C(bfd), C(routes) (the C(ip route) output, or a list of outputs, one per family) and C(ping)
+      - Command outputs, keyed C(handshakes), C(interfaces) (a list of names), C(protocols), C(bfd),
+        C(routes) (the C(ip route) output, or a list of outputs, one per family) and C(ping)
         (lines C(ADDRESS ok) or C(ADDRESS fail)).
     type: dict
     required: true

@@ -7,7 +7,9 @@ version_added: "0.1.0"
 short_description: WireGuard interfaces of a host, with their peer sections
 description:
   - Every WireGuard interface O(host) has, ready for a wg-quick configuration template.
-  - Without gateways and with one gateway a host has one interface. With several gateways (routed mode) every routing neighbour gets its own point-to-point interface with C(Table = off), and a gateway keeps its attached devices on one access interface.
+  - Without gateways and with one gateway a host has one interface.
+  - With several gateways (routed mode) every routing neighbour gets its own point-to-point interface with C(Table = off),
+    and a gateway keeps its attached devices on one access interface.
 positional: host
 extends_documentation_fragment:
   - wgsdn.fabric.plan.host
@@ -23,7 +25,8 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - Interfaces, each with C(name), C(address) (wg-quick Address, one address per family of the overlay, or null), C(ptp) (a point-to-point link's addresses, one entry per family with C(ip_option), C(local) and C(peer); empty otherwise),
+    - Interfaces, each with C(name), C(address) (wg-quick Address, one address per family of the overlay, or null),
+      C(ptp) (a point-to-point link's addresses, one entry per family with C(ip_option), C(local) and C(peer); empty otherwise),
       C(listen_port), C(table) (C(auto) or C(off)), C(private_key) and C(peers).
     - Each peer has C(name), C(public_key), C(preshared_key), C(allowed_ips), C(endpoint) (C(host:port) or null) and C(persistent_keepalive).
   type: list

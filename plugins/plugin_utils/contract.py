@@ -48,7 +48,7 @@ LOOKUP_VARIABLES = {
     "wgsdn_state_prune": ("var", False, "`true` drops the state entries of hosts no longer in the inventory"),
 }
 
-SHARED_VARIABLES = tuple(name for name, (_, shared, _) in VARIABLES.items() if shared)
+SHARED_VARIABLES = tuple(name for name, (_where, shared, _meaning) in VARIABLES.items() if shared)
 
 # The host variables the plan reads; nothing else of the inventory matters to it.
 INPUT_VARIABLES = ("ansible_host", *VARIABLES)

@@ -156,8 +156,8 @@ def build_overlay(gateways, devices, hostvars, clients=()):
     """
     roles = _roles(gateways, devices, clients)
     families, networks = _networks(roles, hostvars)
-    preshared, _ = _shared(roles, hostvars, "wgsdn_preshared_keys", True, _parse_bool("wgsdn_preshared_keys"))
-    interface, _ = _shared(roles, hostvars, "wgsdn_interface", "wg0", _parse_interface)
+    preshared, _origin = _shared(roles, hostvars, "wgsdn_preshared_keys", True, _parse_bool("wgsdn_preshared_keys"))
+    interface, _origin = _shared(roles, hostvars, "wgsdn_interface", "wg0", _parse_interface)
     hosts = {name: _build_host(name, role, hostvars.get(name, {}), families) for name, role in roles.items()}
     gateways = [name for name, role in roles.items() if role == GATEWAY]
     if len(gateways) == 1:  # one gateway: every device and client attaches to it

@@ -51,7 +51,7 @@ def allocate(overlay, state, links, prune=False, rotate=()):
         if host.role != GATEWAY:
             entry.pop("gateway_id", None)
 
-    wanted = {pair_key(a, b) for a, b, _ in links} if overlay.preshared_keys else set()
+    wanted = {pair_key(a, b) for a, b, _kind in links} if overlay.preshared_keys else set()
     psks = new["preshared_keys"]
     for pair in wanted:
         if pair not in psks or any(name in rotate for name in pair.split("|")):
@@ -73,7 +73,8 @@ def _check_renumbering(overlay, new, family):
                 raise PlanError(
                     name,
                     family.network_variable,
-                    f"the state file allocated {entry[key]} to this host from {previous}, outside the new {family.network_variable} {network}; renumbering is not automatic: remove the host's entry from the state file to give it a new address",
+                    f"the state file allocated {entry[key]} to this host from {previous}, outside the new {family.network_variable} {network}; "
+                    "renumbering is not automatic: remove the host's entry from the state file to give it a new address",
                 )
     new[family.state_network_key] = str(network)
 
@@ -154,7 +155,8 @@ def _router_id(overlay, host, addresses, taken):
         raise PlanError(
             host.name,
             family.address_variable,
-            f"{addresses[family.name]} gives router id {router_id}, as host '{taken[router_id]}''s address does; on an IPv6-only overlay the last 32 bits of addresses must differ",
+            f"{addresses[family.name]} gives router id {router_id}, as host '{taken[router_id]}''s address does; "
+            "on an IPv6-only overlay the last 32 bits of addresses must differ",
         )
     taken[router_id] = host.name
     return router_id

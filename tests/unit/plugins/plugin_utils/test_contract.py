@@ -19,7 +19,7 @@ def readme_inventory_table():
 
 def test_readme_table_is_the_contract():
     expected = {name: ("group", meaning) for name, meaning in contract.GROUPS.items()}
-    expected.update({name: (where, meaning) for name, (where, _, meaning) in {**contract.VARIABLES, **contract.LOOKUP_VARIABLES}.items()})
+    expected.update({name: (where, meaning) for name, (where, _shared, meaning) in {**contract.VARIABLES, **contract.LOOKUP_VARIABLES}.items()})
     assert readme_inventory_table() == expected
 
 
