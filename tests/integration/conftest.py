@@ -1,12 +1,9 @@
-"""Integration tests use the unit tests' helpers: the collection path, ansible_run, the article's topologies."""
+"""Integration tests share the unit tests' fixtures: the collection path, the article's topologies."""
 
 import importlib.util
 import pathlib
-import sys
 
 UNIT = pathlib.Path(__file__).resolve().parents[1] / "unit"
-if str(UNIT) not in sys.path:
-    sys.path.insert(0, str(UNIT))
 
 _spec = importlib.util.spec_from_file_location("wgsdn_unit_conftest", UNIT / "conftest.py")
 _unit = importlib.util.module_from_spec(_spec)

@@ -10,8 +10,8 @@ import copy
 import json
 
 import pytest
-from ansible_run import ROOT, playbook, write_inventory
 from conftest import article_topology
+from wgsdn_testkit.playbooks import ROOT, playbook, write_inventory
 
 VALID_KEY = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 

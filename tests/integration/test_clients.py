@@ -9,7 +9,7 @@ import re
 import stat
 
 import yaml
-from ansible_run import playbook
+from wgsdn_testkit.playbooks import playbook
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.keys import public_key
 

@@ -20,8 +20,8 @@ import subprocess
 
 import pytest
 import yaml
-from ansible_run import ROOT, playbook, write_inventory
 from conftest import article_topology
+from wgsdn_testkit.playbooks import ROOT, playbook, write_inventory
 
 # host -> interface -> {"Address", "ListenPort", peers: {peer: (AllowedIPs, Endpoint port)}}
 ARTICLE = {

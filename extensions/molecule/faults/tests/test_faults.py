@@ -27,10 +27,12 @@ import threading
 import time
 from pathlib import Path
 
-import fabric
 import faultkit as fk
 import pytest
 from ansible.parsing.vault import VaultLib, VaultSecret
+from wgsdn_testkit import fabric, ping, scenario
+from wgsdn_testkit.docker import docker, exec_all, underlay
+from wgsdn_testkit.playbooks import changed_tasks, recap
 
 GW1, GW2 = "f-gateway1", "f-gateway2"
 DUAL, DEV2, DEV3 = "f-device1", "f-device2", "f-device3"
@@ -55,7 +57,7 @@ def _state():
 def _secrets():
     _, state = _state()
     keys = [h["private_key"] for h in state["hosts"].values()] + list(state["preshared_keys"].values())
-    assert len(keys) == len(fabric.names()) + len(state["preshared_keys"]), "one private key per host expected"
+    assert len(keys) == len(scenario.names()) + len(state["preshared_keys"]), "one private key per host expected"
     assert all(len(k) == 44 and k.endswith("=") for k in keys), "malformed key in the state file"
     return keys
 
@@ -68,7 +70,7 @@ def _assert_config_unchanged(after_what):
 
 
 def _diagnose():
-    out = fk.exec_all({n: "wg show all endpoints; wg show all latest-handshakes; birdc show protocols" for n in fabric.names()})
+    out = exec_all({n: "wg show all endpoints; wg show all latest-handshakes; birdc show protocols" for n in scenario.names()})
     for name, (_, text) in sorted(out.items()):
         print(f"--- {name}\n{text}")
 
@@ -95,8 +97,8 @@ def test_steady_state_before_faults():
 
 
 def test_bird_restarts_on_failure():
-    for name in fabric.names():
-        props = fk.docker("exec", name, "systemctl", "show", "-p", "Restart", "-p", "RestartUSec", "-p", "UnitFileState", "bird").stdout
+    for name in scenario.names():
+        props = docker("exec", name, "systemctl", "show", "-p", "Restart", "-p", "RestartUSec", "-p", "UnitFileState", "bird").stdout
         assert "Restart=on-failure" in props and "RestartUSec=1s" in props and "UnitFileState=enabled" in props, f"{name}: {props}"
 
 
@@ -107,14 +109,14 @@ def test_state_file_is_vault_encrypted_and_0600():
     raw, state = _state()
     assert raw.startswith(b"$ANSIBLE_VAULT;"), raw[:40]
     assert (fk.STATE_FILE.stat().st_mode & 0o777) == 0o600, oct(fk.STATE_FILE.stat().st_mode)
-    assert set(state["hosts"]) == set(fabric.names())
+    assert set(state["hosts"]) == set(scenario.names())
     for key in _secrets():
         assert key.encode() not in raw
 
 
 def test_configs_are_0600_and_key_free_copies_hold_no_key():
     keys = _secrets()
-    out = fk.exec_all({n: "stat -c 'MODE %a %U %n' /etc/wireguard/*.conf; cat /var/lib/wgsdn/wireguard/*.redacted" for n in fabric.names()})
+    out = exec_all({n: "stat -c 'MODE %a %U %n' /etc/wireguard/*.conf; cat /var/lib/wgsdn/wireguard/*.redacted" for n in scenario.names()})
     for name, (rc, text) in out.items():
         assert rc == 0, text
         modes = [line for line in text.splitlines() if line.startswith("MODE ")]
@@ -128,23 +130,24 @@ def test_site_at_vvv_with_diff_prints_no_key():
     raw_before = fk.STATE_FILE.read_bytes()
     tampered = "/etc/wireguard/wg-gateway1.conf"
     redacted = "/var/lib/wgsdn/wireguard/wg-gateway1.conf.redacted"
-    fk.docker("exec", DEV2, "bash", "-c", f"echo '# tampered' >> {tampered}; sed -i 's/^PrivateKey = (hidden)$/PrivateKey = (tampered)/' {redacted}")
+    docker("exec", DEV2, "bash", "-c", f"echo '# tampered' >> {tampered}; sed -i 's/^PrivateKey = (hidden)$/PrivateKey = (tampered)/' {redacted}")
     result = fk.playbook("site.yml", "-vvv", "--diff")
     out = result.stdout
     assert result.returncode == 0, out[-4000:]
     leaked = [k[:8] + "..." for k in keys if k in out or k.rstrip("=") in out or k[:24] in out]
     assert not leaked, f"{len(leaked)} keys of the state file appear in the -vvv --diff output: {leaked}"
-    assert "<f-gateway1> ESTABLISH DOCKER CONNECTION" in out or "ESTABLISH" in out, "not a -vvv run?"
+    connected = set(re.findall(r"^<(\S+)> ESTABLISH DOCKER CONNECTION FOR USER: ", out, re.M))
+    assert connected == set(scenario.names()), f"not a -vvv run over the docker connection to every host: {connected}"
     assert "+PrivateKey = (hidden)" in out, "the key-free diff of the tampered config was not shown"
     # This re-converge is also the scenario's idempotence check: nothing changes but the repair.
-    rows = fk.recap(out)
-    assert set(rows) == set(fabric.names()), rows
+    rows = recap(out)
+    assert set(rows) == set(scenario.names()), rows
     assert all(r["changed"] == 0 and r["failed"] == 0 for n, r in rows.items() if n != DEV2), f"not idempotent: {rows}"
-    assert fk.changed_tasks(out, DEV2) == {
+    assert changed_tasks(out, DEV2) == {
         "wgsdn.fabric.wireguard : Write /etc/wireguard/<interface>.conf",
         "wgsdn.fabric.wireguard : Write the key-free copy of each configuration",
         "wgsdn.fabric.wireguard : Sync wireguard peers",
-    }, fk.changed_tasks(out, DEV2)
+    }, changed_tasks(out, DEV2)
     _assert_config_unchanged("the re-converge that repaired the tampered file")
     assert fk.STATE_FILE.read_bytes() == raw_before, "a converge with nothing to allocate rewrote the state file"
     fk.steady(timeout=60)
@@ -167,19 +170,19 @@ def test_render_with_vault_writes_exactly_the_live_files():
 
 
 def _bird_status():
-    out = fk.exec_all({n: "birdc show status" for n in fabric.names()})
+    out = exec_all({n: "birdc show status" for n in scenario.names()})
     return {n: [line for line in text.splitlines() if "Current server time" not in line] for n, (_, text) in out.items()}
 
 
 def test_broken_bird_config_fails_at_validation_and_the_old_one_keeps_running():
-    status, pids = _bird_status(), {n: fk.bird_pid(n) for n in fabric.names()}
+    status, pids = _bird_status(), {n: fk.bird_pid(n) for n in scenario.names()}
     assert all("Daemon is up and running" in s for lines in status.values() for s in lines[-1:]), status
     # A gateway and a device (the plan still covers everyone; --limit only saves time).
     limited = [GW1, DUAL]
     result = fk.playbook("site.yml", "--limit", ",".join(limited), "-e", '{"bird_extra_config": "protocol bogus {"}')
     out = result.stdout
     assert result.returncode != 0, "a broken BIRD config converged"
-    rows = fk.recap(out)
+    rows = recap(out)
     assert sorted(rows) == sorted(limited) and all(rows[n]["failed"] == 1 and rows[n]["changed"] == 0 for n in limited), rows
     failures = re.findall(r"^fatal: \[(\S+)\]: FAILED!", out, re.M)
     assert sorted(failures) == sorted(limited), failures
@@ -188,7 +191,7 @@ def test_broken_bird_config_fails_at_validation_and_the_old_one_keeps_running():
     assert "RUNNING HANDLER [wgsdn.fabric.bird : Reload bird]" not in out
     _assert_config_unchanged("the rejected converge")
     assert _bird_status() == status, "birdc show status changed (bird was reconfigured or restarted)"
-    assert {n: fk.bird_pid(n) for n in fabric.names()} == pids
+    assert {n: fk.bird_pid(n) for n in scenario.names()} == pids
     assert not fk.control_plane_problems(), fk.control_plane_problems()
     assert not fk.matrix_problems()
 
@@ -200,13 +203,13 @@ def test_fault_a_gateway_paused_then_resumed():
     fault = "a. gateway paused, resumed"
     for rep in range(fk.REPS):
         fk.steady()
-        fk.docker("pause", GW2)
+        docker("pause", GW2)
         paused = time.monotonic()
         try:
             # the dual-homed device keeps reaching gateway1's device through gateway1
             fk.wait_until(
                 "device1 -> device2 while gateway2 is paused",
-                lambda: [] if fabric.ping_all(fabric.host(DUAL), ["10.0.0.12"], count=1) == {"10.0.0.12": 0} else ["lost"],
+                lambda: [] if ping.ping_all(scenario.host(DUAL), ["10.0.0.12"], count=1) == {"10.0.0.12": 0} else ["lost"],
                 10,
             )
             if rep == 0:
@@ -216,7 +219,7 @@ def test_fault_a_gateway_paused_then_resumed():
         finally:
             held = time.monotonic() - paused
             start = time.monotonic()
-            fk.docker("unpause", GW2)
+            docker("unpause", GW2)
         matrix, control = _recover(fault, start)
         fk.record(fault, held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
         _assert_config_unchanged(fault)
@@ -232,7 +235,7 @@ def test_fault_b_device_paused():
             print(f"{GW1} withdrew 10.0.0.12/32 {withdrawn * 1000:.0f} ms after `docker pause {DEV2}`")
             assert withdrawn < 1.0, f"{GW1} kept its route to {DEV2} for {withdrawn:.3f}s"
             # and gateway2 learns the withdrawal over BGP
-            fk.wait_until(f"{GW2} losing 10.0.0.12/32", lambda: [1] if fabric.kernel_route(fabric.host(GW2), "10.0.0.12/32") else [], 3)
+            fk.wait_until(f"{GW2} losing 10.0.0.12/32", lambda: [1] if fabric.kernel_route(scenario.host(GW2), "10.0.0.12/32") else [], 3)
             if rep == 0:
                 fk.run_verify_expecting(fault, rf"^{DEV2}: did not report", rf"cannot reach {DEV2}")
             else:
@@ -240,7 +243,7 @@ def test_fault_b_device_paused():
         finally:
             held = time.monotonic() - paused
             start = time.monotonic()
-            fk.docker("unpause", DEV2)
+            docker("unpause", DEV2)
         matrix, control = _recover(fault, start)
         fk.record(fault, route_withdrawn_s=round(withdrawn, 3), held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
         _assert_config_unchanged(fault)
@@ -250,9 +253,9 @@ def _kill_bird(name, how):
     pid = fk.bird_pid(name)
     assert pid > 0, f"bird is not running on {name}"
     if how == "kill -9":
-        fk.docker("exec", name, "kill", "-9", str(pid))
+        docker("exec", name, "kill", "-9", str(pid))
     else:
-        fk.docker("exec", name, "systemctl", "kill", "-s", "KILL", "bird")
+        docker("exec", name, "systemctl", "kill", "-s", "KILL", "bird")
     return pid
 
 
@@ -260,7 +263,7 @@ def _bird_back(name, old_pid):
     pid = fk.bird_pid(name)
     if pid in (0, old_pid):
         return ["not restarted"]
-    r = fk.docker("exec", name, "birdc", "show", "status", check=False)
+    r = docker("exec", name, "birdc", "show", "status", check=False)
     return [] if "Daemon is up and running" in r.stdout else ["not answering"]
 
 
@@ -281,7 +284,7 @@ def test_fault_c_bird_killed_systemd_restarts_it():
         runner.join(timeout=3)
     assert verify.get("problems"), "verify.yml did not report the crash-looping bird"
     fk.wait_until(f"bird back on {GW1}", lambda: [] if fk.bird_pid(GW1) else ["down"], 10)
-    assert fk.docker("exec", GW1, "systemctl", "is-active", "bird", check=False).stdout.strip() == "active"
+    assert docker("exec", GW1, "systemctl", "is-active", "bird", check=False).stdout.strip() == "active"
     assert fk.bird_restarts(GW1) - restarts == kills, f"{kills} kills, {fk.bird_restarts(GW1) - restarts} restarts"
     print(f"bird on {GW1} killed {kills} times while verify.yml ran; systemd restarted it every time")
     for rep in range(fk.REPS):
@@ -312,13 +315,13 @@ def test_fault_d_underlay_cut_and_restored():
     squatter = "f-squatter"
     for rep in range(fk.REPS):
         fk.steady()
-        network, ip_before = fk.underlay(GW2)
-        fk.docker("network", "disconnect", network, GW2)
+        network, ip_before = underlay(GW2)
+        docker("network", "disconnect", network, GW2)
         cut = time.monotonic()
         try:
             if rep % 2 == 1:
-                fk.docker("run", "-d", "--rm", "--name", squatter, "--network", network, "--entrypoint", "sleep", "wgsdn/node:bookworm", "600")
-                assert fk.underlay(squatter)[1] == ip_before, "the squatter did not get the freed address"
+                docker("run", "-d", "--rm", "--name", squatter, "--network", network, "--entrypoint", "sleep", "wgsdn/node:bookworm", "600")
+                assert underlay(squatter)[1] == ip_before, "the squatter did not get the freed address"
             fk.wait_until(f"{DEV3} cut off", lambda: [] if any(DEV3 in p for p in fk.matrix_problems()) else ["still reachable"], 10)
             if rep == 0:
                 fk.run_verify_expecting(fault, rf"cannot reach {GW2}", rf"BFD with 10\.0\.0\.2 is|BGP .* with {GW2} is")
@@ -327,13 +330,13 @@ def test_fault_d_underlay_cut_and_restored():
         finally:
             held = time.monotonic() - cut
             start = time.monotonic()
-            fk.docker("network", "connect", network, GW2)
+            docker("network", "connect", network, GW2)
         try:
-            ip_after = fk.underlay(GW2)[1]
+            ip_after = underlay(GW2)[1]
             print(f"{GW2} underlay address {ip_before} -> {ip_after}")
             matrix, control = _recover(fault, start)
         finally:
-            fk.docker("rm", "-f", squatter, check=False)
+            docker("rm", "-f", squatter, check=False)
         fk.record(fault, ip_changed=ip_before != ip_after, held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
         _assert_config_unchanged(fault)
 
@@ -342,11 +345,11 @@ def test_fault_e_gateway_container_restarted():
     fault = "e. gateway container restarted"
     for _ in range(fk.REPS):
         fk.steady()
-        ip_before = fk.underlay(GW1)[1]
+        ip_before = underlay(GW1)[1]
         start = time.monotonic()
-        fk.docker("restart", GW1)
+        docker("restart", GW1)
         restarted = time.monotonic() - start
-        ip_after = fk.underlay(GW1)[1]
+        ip_after = underlay(GW1)[1]
         matrix, control = _recover(fault, start, timeout=180)
         fk.record(fault, ip_changed=ip_before != ip_after, docker_restart_s=round(restarted, 1), recovery_s=matrix, bgp_bfd_s=control)
         _assert_config_unchanged(fault)
@@ -356,12 +359,12 @@ def test_fault_e_gateway_container_stopped_reported_then_started():
     """The same outage held open (stop, verify.yml, start): verify names the missing gateway."""
     fault = "e. gateway container stopped, started"
     fk.steady()
-    fk.docker("stop", GW1)
+    docker("stop", GW1)
     try:
         fk.run_verify_expecting(fault, rf"^{GW1}: did not report", rf"cannot reach {GW1}")
     finally:
         start = time.monotonic()
-        fk.docker("start", GW1)
+        docker("start", GW1)
     matrix, control = _recover(fault, start, timeout=180)
     fk.record(fault, recovery_s=matrix, bgp_bfd_s=control)
     _assert_config_unchanged(fault)

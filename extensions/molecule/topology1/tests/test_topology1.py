@@ -5,7 +5,7 @@ handshakes, real pings over the overlay.
 """
 
 import pytest
-from tunnels import (  # noqa: F401  the shared checks: pytest runs them in this scenario
+from wgsdn_testkit.tunnels import (  # noqa: F401  the shared checks: pytest runs them in this scenario
     ADDRESS,
     HOSTS,
     IFACE,

@@ -4,8 +4,8 @@ import json
 import stat
 
 import pytest
-from ansible_run import ROOT, ansible_doc, playbook, write_inventory
 from conftest import article_topology
+from wgsdn_testkit.playbooks import ROOT, ansible_doc, playbook, write_inventory
 
 PLAY = """
 - hosts: wgsdn_gateways:wgsdn_devices

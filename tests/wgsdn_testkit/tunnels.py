@@ -1,26 +1,19 @@
-"""Checks shared by the WireGuard-only scenarios (topology1; topology2 links this file).
+"""Checks shared by the WireGuard-only scenarios (topology1, topology2).
 
 Real WireGuard (wireguard-go under wg-quick@wg0 in systemd containers), no
 routing daemon: every host pings every other over the overlay. A scenario's test
 module imports the checks below by name, and pytest runs them there on every host.
 """
 
-import os
 import time
 
 import pytest
-import testinfra
-import testinfra.utils.ansible_runner
 
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
-HOSTS = sorted(RUNNER.get_hosts("all"))
-ADDRESS = {name: RUNNER.get_variables(name)["wgsdn_address"] for name in HOSTS}
+from wgsdn_testkit import scenario
+
+HOSTS = scenario.names()
+ADDRESS = {name: scenario.address(name) for name in HOSTS}
 IFACE = "wg0"
-
-
-def node(name):
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
 
 
 def ping(host, address, args="-c 2 -W 2", deadline=20):
@@ -67,14 +60,14 @@ def ping_matrix():
     hosts first contact the peers they hold an Endpoint for, then the matrix runs.
     """
     for name in HOSTS:
-        host = node(name)
+        host = scenario.node(name)
         conf = host.file(f"/etc/wireguard/{IFACE}.conf").content_string
         for other in HOSTS:
             if f"Endpoint = {other}:" in conf:
                 ping(host, ADDRESS[other])
     results = {}
     for name in HOSTS:
-        host = node(name)
+        host = scenario.node(name)
         for other in HOSTS:
             if other != name:
                 results[(name, other)] = (host.check_output(f"ip route get {ADDRESS[other]}"), ping(host, ADDRESS[other]))
