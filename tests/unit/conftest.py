@@ -1,19 +1,7 @@
-"""Make the checkout importable as ansible_collections.wgsdn.fabric and share builders."""
-
-import os
-import pathlib
-import sys
+"""Make the checkout importable as ansible_collections.wgsdn.fabric (the test kit does) and share builders."""
 
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-COLLECTIONS = ROOT / ".cache" / "collections"
-_link = COLLECTIONS / "ansible_collections" / "wgsdn" / "fabric"
-if not _link.exists():
-    _link.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(ROOT, _link)
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
+import wgsdn_testkit  # noqa: F401  importing the kit makes this checkout importable as the collection
 
 # The article's three topologies, with its addresses.
 NETWORK = "10.0.0.0/24"

@@ -38,10 +38,24 @@ def all_established(h):
     return bird.all_established(bgp_states(h))
 
 
+def established(name, timeout=90.0):
+    """Wait until every BGP session of ``name`` is Established; {protocol: state}."""
+    h = scenario.host(name)
+    return wait_for(f"BGP Established on {name}", lambda: all_established(h), timeout=timeout)
+
+
 def all_bfd_up(h, expected):
     sessions = bfd_sessions(h)
     up = {s[0] for s in sessions if s[2] == "Up"}
     return sessions if up >= set(expected) else None
+
+
+def assert_bfd_up_on_every_link(name, timeout=60):
+    """Wait until ``name`` has BFD Up with every neighbour it should have; fail if it has others."""
+    h = scenario.host(name)
+    expected = scenario.expected_bfd_neighbours(name)
+    sessions = wait_for(f"BFD Up on every link of {name}", lambda: all_bfd_up(h, expected), timeout=timeout)
+    assert {s[0] for s in sessions} == set(expected), sessions
 
 
 def kernel_route(h, prefix):

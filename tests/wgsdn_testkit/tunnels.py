@@ -2,7 +2,8 @@
 
 Real WireGuard (wireguard-go under wg-quick@wg0 in systemd containers), no
 routing daemon: every host pings every other over the overlay. A scenario's test
-module imports the checks below by name, and pytest runs them there on every host.
+module imports ``TestTunnels`` (and the ``ping_matrix`` fixture it uses), and pytest runs
+the checks there on every host.
 """
 
 import time
@@ -24,31 +25,6 @@ def ping(host, address, args="-c 2 -W 2", deadline=20):
         if result.rc == 0 or time.time() > end:
             return result
         time.sleep(1)
-
-
-def test_config_is_root_0600(host):
-    conf = host.file(f"/etc/wireguard/{IFACE}.conf")
-    assert conf.exists
-    assert conf.user == "root"
-    assert conf.group == "root"
-    assert conf.mode == 0o600
-    assert host.file("/etc/wireguard").mode == 0o700
-
-
-def test_redacted_copy_holds_no_key(host):
-    real = host.file(f"/etc/wireguard/{IFACE}.conf").content_string
-    private = [line.split("=", 1)[1].strip() for line in real.splitlines() if line.startswith("PrivateKey")]
-    assert len(private) == 1 and len(private[0]) == 44
-    copy = host.file(f"/var/lib/wgsdn/wireguard/{IFACE}.conf.redacted").content_string
-    assert "PrivateKey = (hidden)" in copy
-    assert private[0] not in copy
-
-
-def test_unit_runs_on_wireguard_go(host):
-    unit = host.service(f"wg-quick@{IFACE}")
-    assert unit.is_enabled
-    assert unit.is_running
-    assert host.process.filter(comm="wireguard-go"), "wireguard-go is not running"
 
 
 @pytest.fixture(scope="module")
@@ -74,17 +50,41 @@ def ping_matrix():
     return results
 
 
-def test_every_host_pings_every_other_over_the_overlay(ping_matrix):
-    assert len(ping_matrix) == len(HOSTS) * (len(HOSTS) - 1)
-    for (name, other), (route, result) in ping_matrix.items():
-        assert f"dev {IFACE}" in route, route
-        assert result.rc == 0, f"{name} -> {other}: {result.stdout}{result.stderr}"
+class TestTunnels:
+    """The checks every WireGuard-only scenario runs on every host."""
 
+    def test_config_is_root_0600(self, host):
+        conf = host.file(f"/etc/wireguard/{IFACE}.conf")
+        assert conf.exists
+        assert conf.user == "root"
+        assert conf.group == "root"
+        assert conf.mode == 0o600
+        assert host.file("/etc/wireguard").mode == 0o700
 
-def test_handshakes_on_every_link(host, ping_matrix):
-    out = host.check_output(f"wg show {IFACE} latest-handshakes")
-    stamps = [int(line.split()[1]) for line in out.splitlines()]
-    assert stamps, "no peers"
-    assert all(s > 0 for s in stamps), f"no handshake: {out}"
-    # ... and recent (not an artefact of some earlier run).
-    assert all(time.time() - s < 300 for s in stamps), out
+    def test_redacted_copy_holds_no_key(self, host):
+        real = host.file(f"/etc/wireguard/{IFACE}.conf").content_string
+        private = [line.split("=", 1)[1].strip() for line in real.splitlines() if line.startswith("PrivateKey")]
+        assert len(private) == 1 and len(private[0]) == 44
+        copy = host.file(f"/var/lib/wgsdn/wireguard/{IFACE}.conf.redacted").content_string
+        assert "PrivateKey = (hidden)" in copy
+        assert private[0] not in copy
+
+    def test_unit_runs_on_wireguard_go(self, host):
+        unit = host.service(f"wg-quick@{IFACE}")
+        assert unit.is_enabled
+        assert unit.is_running
+        assert host.process.filter(comm="wireguard-go"), "wireguard-go is not running"
+
+    def test_every_host_pings_every_other_over_the_overlay(self, ping_matrix):
+        assert len(ping_matrix) == len(HOSTS) * (len(HOSTS) - 1)
+        for (name, other), (route, result) in ping_matrix.items():
+            assert f"dev {IFACE}" in route, route
+            assert result.rc == 0, f"{name} -> {other}: {result.stdout}{result.stderr}"
+
+    def test_handshakes_on_every_link(self, host, ping_matrix):
+        out = host.check_output(f"wg show {IFACE} latest-handshakes")
+        stamps = [int(line.split()[1]) for line in out.splitlines()]
+        assert stamps, "no peers"
+        assert all(s > 0 for s in stamps), f"no handshake: {out}"
+        # ... and recent (not an artefact of some earlier run).
+        assert all(time.time() - s < 300 for s in stamps), out

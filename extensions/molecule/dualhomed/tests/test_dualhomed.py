@@ -12,7 +12,7 @@ import subprocess
 import time
 
 import pytest
-from wgsdn_testkit import fabric, ping, scenario
+from wgsdn_testkit import fabric, ping, routed, scenario
 from wgsdn_testkit.docker import docker
 
 DUAL, FAR = "dh-device1", "dh-device2"
@@ -21,26 +21,16 @@ DUAL_IP, FAR_IP = "10.0.0.11", "10.0.0.12"
 
 @pytest.mark.parametrize("gw", scenario.gateways())
 def test_bgp_full_mesh_established(gw):
-    h = scenario.host(gw)
-    states = fabric.wait_for(f"BGP Established on {gw}", lambda: fabric.all_established(h))
+    states = fabric.established(gw)
     peers = [p for p in states if p.startswith("bgp_")]
     assert len(peers) == len(scenario.gateways()) - 1, states
     attached = [d for d in scenario.devices() if gw in scenario.uplinks(d)]
     assert len([p for p in states if p.startswith("dev_")]) == len(attached), states
 
 
-@pytest.mark.parametrize("name", scenario.names())
-def test_bfd_up_on_every_link(name):
-    h = scenario.host(name)
-    expected = scenario.expected_bfd_neighbours(name)
-    sessions = fabric.wait_for(f"BFD Up on {name}", lambda: fabric.all_bfd_up(h, expected), timeout=60)
-    assert {s[0] for s in sessions} == set(expected), sessions
-
-
 @pytest.mark.parametrize("dev", scenario.devices())
 def test_devices_learn_routes_from_every_uplink(dev):
-    h = scenario.host(dev)
-    states = fabric.wait_for(f"BGP Established on {dev}", lambda: fabric.all_established(h))
+    states = fabric.established(dev)
     assert len(states) == len(scenario.uplinks(dev)), states
 
 
@@ -63,10 +53,8 @@ def test_far_gateway_reaches_dual_homed_device_both_ways():
     assert "via 10.0.0.1 dev wg-gateway1" in route and "via 10.0.0.2 dev wg-gateway2" in route, route
 
 
-@pytest.mark.parametrize("name", scenario.names())
-def test_ping_matrix(name):
-    targets = [scenario.address(n) for n in scenario.names() if n != name]
-    assert ping.ping_all(scenario.host(name), targets) == {t: 0 for t in targets}
+# BFD Up on every link, then every host pings every other (the shared routed checks).
+TestRoutedFabric = routed.TestRoutedFabric
 
 
 def _all_recovered():

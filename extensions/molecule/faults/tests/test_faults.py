@@ -86,6 +86,36 @@ def _recover(fault, start, timeout=120):
     return round(matrix, 2), round(control, 2)
 
 
+def _hold(fault, rep, restore, expect, quiet_s=0, inject=None, while_held=None, cleanup=None, measures=None, timeout=120):
+    """One repetition of a fault held open: from the steady state, ``inject`` it, run
+    ``while_held`` (checks), have verify.yml name it on the first repetition (later
+    ones hold it ``quiet_s``), ``restore`` it, then measure the recovery (bounded by
+    ``timeout``), record it with ``measures`` (which the callbacks may fill) and check
+    that no configuration changed. ``cleanup`` runs last, whatever happened."""
+    fk.steady()
+    try:
+        if inject:
+            inject()
+        began = time.monotonic()
+        try:
+            if while_held:
+                while_held()
+            if rep == 0:
+                fk.run_verify_expecting(fault, *expect)
+            else:
+                time.sleep(quiet_s)
+        finally:
+            held = time.monotonic() - began
+            start = time.monotonic()
+            restore()
+        matrix, control = _recover(fault, start, timeout=timeout)
+    finally:
+        if cleanup:
+            cleanup()
+    fk.record(fault, **(measures or {}), held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
+    _assert_config_unchanged(fault)
+
+
 # ---------------------------------------------------------------- steady state
 
 
@@ -201,52 +231,49 @@ def test_broken_bird_config_fails_at_validation_and_the_old_one_keeps_running():
 
 def test_fault_a_gateway_paused_then_resumed():
     fault = "a. gateway paused, resumed"
+
+    def dual_homed_device_keeps_reaching_gateway1s_device():
+        fk.wait_until(
+            "device1 -> device2 while gateway2 is paused",
+            lambda: [] if ping.ping_all(scenario.host(DUAL), ["10.0.0.12"], count=1) == {"10.0.0.12": 0} else ["lost"],
+            10,
+        )
+
     for rep in range(fk.REPS):
-        fk.steady()
-        docker("pause", GW2)
-        paused = time.monotonic()
-        try:
-            # the dual-homed device keeps reaching gateway1's device through gateway1
-            fk.wait_until(
-                "device1 -> device2 while gateway2 is paused",
-                lambda: [] if ping.ping_all(scenario.host(DUAL), ["10.0.0.12"], count=1) == {"10.0.0.12": 0} else ["lost"],
-                10,
-            )
-            if rep == 0:
-                fk.run_verify_expecting(fault, rf"^{GW2}: did not report", rf"cannot reach {GW2}")
-            else:
-                time.sleep(5)
-        finally:
-            held = time.monotonic() - paused
-            start = time.monotonic()
-            docker("unpause", GW2)
-        matrix, control = _recover(fault, start)
-        fk.record(fault, held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
-        _assert_config_unchanged(fault)
+        _hold(
+            fault,
+            rep,
+            inject=lambda: docker("pause", GW2),
+            while_held=dual_homed_device_keeps_reaching_gateway1s_device,
+            expect=(rf"^{GW2}: did not report", rf"cannot reach {GW2}"),
+            quiet_s=5,
+            restore=lambda: docker("unpause", GW2),
+        )
 
 
 def test_fault_b_device_paused():
     fault = "b. device paused"
+
+    measures = {}
+
+    def route_withdrawn_everywhere():
+        withdrawn = fabric.time_until_route_gone(GW1, "10.0.0.12/32", DEV2)
+        print(f"{GW1} withdrew 10.0.0.12/32 {withdrawn * 1000:.0f} ms after `docker pause {DEV2}`")
+        assert withdrawn < 1.0, f"{GW1} kept its route to {DEV2} for {withdrawn:.3f}s"
+        # and gateway2 learns the withdrawal over BGP
+        fk.wait_until(f"{GW2} losing 10.0.0.12/32", lambda: [1] if fabric.kernel_route(scenario.host(GW2), "10.0.0.12/32") else [], 3)
+        measures["route_withdrawn_s"] = round(withdrawn, 3)
+
     for rep in range(fk.REPS):
-        fk.steady()
-        paused = time.monotonic()
-        try:
-            withdrawn = fabric.time_until_route_gone(GW1, "10.0.0.12/32", DEV2)
-            print(f"{GW1} withdrew 10.0.0.12/32 {withdrawn * 1000:.0f} ms after `docker pause {DEV2}`")
-            assert withdrawn < 1.0, f"{GW1} kept its route to {DEV2} for {withdrawn:.3f}s"
-            # and gateway2 learns the withdrawal over BGP
-            fk.wait_until(f"{GW2} losing 10.0.0.12/32", lambda: [1] if fabric.kernel_route(scenario.host(GW2), "10.0.0.12/32") else [], 3)
-            if rep == 0:
-                fk.run_verify_expecting(fault, rf"^{DEV2}: did not report", rf"cannot reach {DEV2}")
-            else:
-                time.sleep(3)
-        finally:
-            held = time.monotonic() - paused
-            start = time.monotonic()
-            docker("unpause", DEV2)
-        matrix, control = _recover(fault, start)
-        fk.record(fault, route_withdrawn_s=round(withdrawn, 3), held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
-        _assert_config_unchanged(fault)
+        _hold(
+            fault,
+            rep,
+            while_held=route_withdrawn_everywhere,  # pauses the device itself, timing it
+            expect=(rf"^{DEV2}: did not report", rf"cannot reach {DEV2}"),
+            quiet_s=3,
+            restore=lambda: docker("unpause", DEV2),
+            measures=measures,
+        )
 
 
 def _kill_bird(name, how):
@@ -314,31 +341,32 @@ def test_fault_d_underlay_cut_and_restored():
     fault = "d. underlay cut (docker network disconnect/connect)"
     squatter = "f-squatter"
     for rep in range(fk.REPS):
-        fk.steady()
         network, ip_before = underlay(GW2)
-        docker("network", "disconnect", network, GW2)
-        cut = time.monotonic()
-        try:
+        measures = {}
+
+        def cut_off(rep=rep, network=network, ip_before=ip_before):
             if rep % 2 == 1:
                 docker("run", "-d", "--rm", "--name", squatter, "--network", network, "--entrypoint", "sleep", "wgsdn/node:bookworm", "600")
                 assert underlay(squatter)[1] == ip_before, "the squatter did not get the freed address"
             fk.wait_until(f"{DEV3} cut off", lambda: [] if any(DEV3 in p for p in fk.matrix_problems()) else ["still reachable"], 10)
-            if rep == 0:
-                fk.run_verify_expecting(fault, rf"cannot reach {GW2}", rf"BFD with 10\.0\.0\.2 is|BGP .* with {GW2} is")
-            else:
-                time.sleep(5)
-        finally:
-            held = time.monotonic() - cut
-            start = time.monotonic()
+
+        def reconnect(network=network, ip_before=ip_before, measures=measures):
             docker("network", "connect", network, GW2)
-        try:
             ip_after = underlay(GW2)[1]
             print(f"{GW2} underlay address {ip_before} -> {ip_after}")
-            matrix, control = _recover(fault, start)
-        finally:
-            docker("rm", "-f", squatter, check=False)
-        fk.record(fault, ip_changed=ip_before != ip_after, held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
-        _assert_config_unchanged(fault)
+            measures["ip_changed"] = ip_before != ip_after
+
+        _hold(
+            fault,
+            rep,
+            inject=lambda network=network: docker("network", "disconnect", network, GW2),
+            while_held=cut_off,
+            expect=(rf"cannot reach {GW2}", rf"BFD with 10\.0\.0\.2 is|BGP .* with {GW2} is"),
+            quiet_s=5,
+            restore=reconnect,
+            cleanup=lambda: docker("rm", "-f", squatter, check=False),
+            measures=measures,
+        )
 
 
 def test_fault_e_gateway_container_restarted():
@@ -357,17 +385,14 @@ def test_fault_e_gateway_container_restarted():
 
 def test_fault_e_gateway_container_stopped_reported_then_started():
     """The same outage held open (stop, verify.yml, start): verify names the missing gateway."""
-    fault = "e. gateway container stopped, started"
-    fk.steady()
-    docker("stop", GW1)
-    try:
-        fk.run_verify_expecting(fault, rf"^{GW1}: did not report", rf"cannot reach {GW1}")
-    finally:
-        start = time.monotonic()
-        docker("start", GW1)
-    matrix, control = _recover(fault, start, timeout=180)
-    fk.record(fault, recovery_s=matrix, bgp_bfd_s=control)
-    _assert_config_unchanged(fault)
+    _hold(
+        "e. gateway container stopped, started",
+        0,
+        inject=lambda: docker("stop", GW1),
+        expect=(rf"^{GW1}: did not report", rf"cannot reach {GW1}"),
+        restore=lambda: docker("start", GW1),
+        timeout=180,
+    )
 
 
 def test_verify_passes_once_everything_healed():

@@ -9,18 +9,7 @@ import pytest
 from wgsdn_testkit import scenario
 from wgsdn_testkit.playbooks import ROOT, playbook
 from wgsdn_testkit.scenario import node
-from wgsdn_testkit.tunnels import (  # noqa: F401  the shared checks: pytest runs them in this scenario
-    ADDRESS,
-    HOSTS,
-    IFACE,
-    ping,
-    ping_matrix,
-    test_config_is_root_0600,
-    test_every_host_pings_every_other_over_the_overlay,
-    test_handshakes_on_every_link,
-    test_redacted_copy_holds_no_key,
-    test_unit_runs_on_wireguard_go,
-)
+from wgsdn_testkit.tunnels import ADDRESS, HOSTS, IFACE, TestTunnels, ping, ping_matrix  # noqa: F401  the shared checks and their fixture: pytest runs them in this scenario
 
 GATEWAY = scenario.gateways()[0]
 DEVICES = scenario.devices()

@@ -11,7 +11,7 @@ import subprocess
 import time
 
 import pytest
-from wgsdn_testkit import fabric, ping, scenario
+from wgsdn_testkit import fabric, ping, routed, scenario
 
 GW1, GW2 = "t3-gateway1", "t3-gateway2"
 DEV1, DEV3 = "t3-device1", "t3-device3"
@@ -30,8 +30,7 @@ def test_article_addresses():
 
 @pytest.mark.parametrize("gw", [GW1, GW2])
 def test_bgp_established(gw):
-    h = scenario.host(gw)
-    states = fabric.wait_for(f"BGP Established on {gw}", lambda: fabric.all_established(h))
+    states = fabric.established(gw)
     other = GW2 if gw == GW1 else GW1
     # eBGP with the other gateway, plus one dynamic session per attached device.
     assert sorted(states) == [f"bgp_{other.replace('-', '_')}", "dev_1", "dev_2"], states
@@ -39,17 +38,12 @@ def test_bgp_established(gw):
 
 @pytest.mark.parametrize("dev", scenario.devices())
 def test_devices_learn_routes_from_their_gateway(dev):
-    h = scenario.host(dev)
-    states = fabric.wait_for(f"BGP Established on {dev}", lambda: fabric.all_established(h))
+    states = fabric.established(dev)
     assert list(states) == ["wgsdn_uplink1"], states
 
 
-@pytest.mark.parametrize("name", scenario.names())
-def test_bfd_up_on_every_link(name):
-    h = scenario.host(name)
-    expected = scenario.expected_bfd_neighbours(name)
-    sessions = fabric.wait_for(f"BFD Up on every link of {name}", lambda: fabric.all_bfd_up(h, expected), timeout=60)
-    assert {s[0] for s in sessions} == set(expected), sessions
+# BFD Up on every link, then every host pings every other (the shared routed checks).
+TestRoutedFabric = routed.TestRoutedFabric
 
 
 @pytest.mark.parametrize("name", scenario.names())
@@ -77,13 +71,6 @@ def test_device1_and_device3_ping_each_other():
     path = scenario.host(DEV1).check_output("ip route get 10.0.0.4")
     assert "via 10.0.0.2 dev wg-gateway1" in path, path
     assert "src 10.0.0.1" in path, path
-
-
-@pytest.mark.parametrize("name", scenario.names())
-def test_ping_matrix(name):
-    targets = [scenario.address(n) for n in scenario.names() if n != name]
-    loss = ping.ping_all(scenario.host(name), targets)
-    assert loss == {t: 0 for t in targets}, loss
 
 
 def test_paused_device3_route_withdrawn_within_1s():
