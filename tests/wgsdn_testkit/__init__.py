@@ -7,7 +7,8 @@ the integration tests and bench/.
 - ``ping``: fping rounds and timestamped ping streams with their gaps and losses.
 - ``scenario``: the hosts of the Molecule scenario under test (its inventory).
 - ``fabric``: live checks of a routed fabric (BGP/BFD up, routes, failover timing).
-- ``tunnels``: the WireGuard-only checks a scenario's test module imports to run them.
+- ``tunnels`` / ``routed``: the checks every WireGuard-only / routed scenario runs
+  (``TestTunnels``, ``TestRoutedFabric``), bound into a scenario's test module.
 
 Importable as ``wgsdn_testkit``: pytest puts ``tests/`` on the path (pyproject.toml),
 bench scripts insert it themselves. Importing it makes this checkout importable as
