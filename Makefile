@@ -42,9 +42,10 @@ integration: venv
 lint: venv
 	bash tools/lint.sh
 
+# Every scenario under extensions/molecule, one after another, with a summary at the end.
 molecule: venv
 	bash tools/ensure-test-env.sh
-	bash tools/molecule-all.sh
+	flock /tmp/wgsdn-molecule.lock molecule test --all
 
 test: unit integration lint ee-check ansible-test molecule
 

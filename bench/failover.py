@@ -24,14 +24,18 @@ Results: a table on stdout and JSON in bench/out/failover.json.
 """
 
 import argparse
-import itertools
 import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+
+from wgsdn_testkit import bird
+from wgsdn_testkit.docker import docker, docker_exec
+from wgsdn_testkit.ping import ping_stream_stats, start_ping_stream
 
 DUAL, FAR = "dh-device1", "dh-device2"
 FAR_IP, DUAL_IP = "10.0.0.12", "10.0.0.11"
@@ -39,26 +43,12 @@ GATEWAYS = {"gateway1": "dh-gateway1", "gateway2": "dh-gateway2", "gateway3": "d
 FAR_GATEWAY = "dh-gateway3"
 
 
-def sh(container, command, check=True):
-    r = subprocess.run(["docker", "exec", container, "sh", "-c", command], check=False, capture_output=True, text=True, timeout=30)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"{container}: {command}: {r.stderr}")
-    return r.stdout
-
-
-def docker(*args):
-    subprocess.run(["docker", *args], check=True, capture_output=True, text=True, timeout=60)
-
-
 def bgp_established(container):
-    out = sh(container, "birdc show protocols", check=False)
-    # wgsdn_devices is the template of the gateways' dynamic device sessions (always "Passive").
-    states = [line.split()[-1] for line in out.splitlines() if re.match(r"^\S+\s+BGP\s", line) and not line.startswith("wgsdn_devices ")]
-    return bool(states) and all(s == "Established" for s in states)
+    return bool(bird.all_established(bird.parse_bgp_states(docker_exec(container, "birdc show protocols all", check=False))))
 
 
 def nexthops(container, prefix):
-    return sh(container, f"ip -4 route show exact {prefix}").count("nexthop")
+    return docker_exec(container, f"ip -4 route show exact {prefix}").count("nexthop")
 
 
 def steady():
@@ -75,27 +65,13 @@ def wait(what, check, timeout=120.0, interval=0.05):
 
 
 def uplink_in_use():
-    route = sh(DUAL, f"ip route get {FAR_IP}")
+    route = docker_exec(DUAL, f"ip route get {FAR_IP}")
     return GATEWAYS[re.search(r"dev wg-(\S+)", route).group(1)]
 
 
-def ping_stream(seconds):
-    return subprocess.Popen(
-        ["docker", "exec", DUAL, "ping", "-D", "-n", "-i", "0.01", "-W", "1", "-w", str(int(seconds)), FAR_IP],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def stream_stats(proc):
-    out, _ = proc.communicate(timeout=300)
-    replies = [float(t) for t in re.findall(r"^\[(\d+\.\d+)\] \d+ bytes from", out, re.M)]
-    m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
-    if not m or not replies:
-        raise RuntimeError(out[-2000:])
-    gaps = [b - a for a, b in itertools.pairwise(replies)]
-    return {"sent": int(m.group(1)), "received": int(m.group(2)), "longest_gap_ms": round(max(gaps) * 1000, 1)}
+    stats = ping_stream_stats(proc, timeout=300)
+    return {"sent": stats["sent"], "received": stats["received"], "longest_gap_ms": round(stats["longest_gap_ms"], 1)}
 
 
 def repetition(pause_seconds):
@@ -103,14 +79,14 @@ def repetition(pause_seconds):
     victim = uplink_in_use()
 
     # Failover: the stream runs 2 s, the gateway in use dies, the stream runs on.
-    stream = ping_stream(2 + pause_seconds)
+    stream = start_ping_stream(DUAL, FAR_IP, int(2 + pause_seconds))
     time.sleep(2)
     docker("pause", victim)
     try:
         failover = stream_stats(stream)
         rerouted_via = uplink_in_use()
         # Failback: a fresh stream starts 1 s before the unpause and runs 15 s.
-        stream = ping_stream(16)
+        stream = start_ping_stream(DUAL, FAR_IP, 16)
         time.sleep(1)
     finally:
         t0 = time.monotonic()
@@ -155,7 +131,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "out", "failover.json"))
     args = parser.parse_args()
 
-    bfd = sh(GATEWAYS["gateway1"], "cat /etc/bird/bird.d/bfd.conf", check=False)
+    bfd = docker_exec(GATEWAYS["gateway1"], "cat /etc/bird/bird.d/bfd.conf", check=False)
     timers = dict(re.findall(r"(min rx interval|min tx interval|multiplier) (\d+)", bfd))
     results = []
     for i in range(args.reps):

@@ -17,9 +17,9 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / ".cache" / "collections"))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
 
+import wgsdn_testkit  # noqa: E402, F401  (makes this checkout importable as the collection)
 from inventory import synthetic  # noqa: E402
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan  # noqa: E402

@@ -11,35 +11,25 @@ inventory grows.
 
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
 
 from inventory import write_inventory  # noqa: E402
+from wgsdn_testkit.playbooks import playbook  # noqa: E402
 
 
 def render(total):
     """(first run, which also allocates every address and key; a rerun; files written)."""
     with tempfile.TemporaryDirectory() as tmp:
         write_inventory(f"{tmp}/hosts.yml", total)
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-        command = [
-            str(pathlib.Path(sys.executable).parent / "ansible-playbook"),
-            "-i",
-            f"{tmp}/hosts.yml",
-            str(ROOT / "playbooks" / "render.yml"),
-            "-e",
-            f"wgsdn_render_dir={tmp}/out",
-        ]
         times = []
         for _ in range(2):
-            start = time.perf_counter()
-            subprocess.run(command, env=env, check=True, capture_output=True)
-            times.append(time.perf_counter() - start)
+            run = playbook("-i", f"{tmp}/hosts.yml", ROOT / "playbooks" / "render.yml", "-e", f"wgsdn_render_dir={tmp}/out")
+            assert run.returncode == 0, run.out[-3000:]
+            times.append(run.seconds)
         files = sum(1 for _ in pathlib.Path(f"{tmp}/out").rglob("*.conf"))
     return times[0], times[1], files
 

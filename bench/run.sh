@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark; results are pasted into README.md by hand (numbers are not asserted in tests).
+# Every benchmark; results are pasted into bench/README.md by hand (numbers are not asserted in tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "## Plan computation"; python bench/plan.py

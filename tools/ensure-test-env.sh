@@ -40,4 +40,4 @@ step build-images      bash "$HERE/build-images.sh" "$@"
 step link-collection   bash "$HERE/link-collection.sh"
 
 log "test environment ready in $(( $(date +%s) - T0 ))s"
-log "run Molecule from the repo root, e.g.: molecule test -s smoke"
+log "run Molecule from the repo root, e.g.: flock /tmp/wgsdn-molecule.lock molecule test -s topology1"

@@ -1,11 +1,5 @@
-"""Integration tests share the unit tests' helpers; the unit conftest makes ansible_collections.wgsdn.fabric importable."""
+"""Integration tests share the unit tests' fixture; importing the test kit makes the checkout importable as the collection."""
 
-import importlib.util
-import pathlib
+import wgsdn_testkit  # noqa: F401
 
-UNIT = pathlib.Path(__file__).resolve().parents[1] / "unit"
-_spec = importlib.util.spec_from_file_location("wgsdn_unit_conftest", UNIT / "conftest.py")
-_unit = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_unit)
-
-state_path = _unit.state_path
+from ansible_collections.wgsdn.fabric.tests.unit.conftest import state_path  # noqa: F401  (a fixture)

@@ -10,8 +10,8 @@ import copy
 import json
 
 import pytest
+from wgsdn_testkit.playbooks import ROOT, playbook, write_inventory
 
-from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import ROOT, playbook, write_inventory
 from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 VALID_KEY = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="

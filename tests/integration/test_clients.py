@@ -9,9 +9,9 @@ import re
 import stat
 
 import yaml
+from wgsdn_testkit.playbooks import playbook
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.keys import public_key
-from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import playbook
 
 INVENTORY = {
     "all": {

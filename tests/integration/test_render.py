@@ -20,8 +20,8 @@ import subprocess
 
 import pytest
 import yaml
+from wgsdn_testkit.playbooks import ROOT, playbook, write_inventory
 
-from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import ROOT, playbook, write_inventory
 from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 # host -> interface -> {"Address", "ListenPort", peers: {peer: (AllowedIPs, Endpoint port)}}

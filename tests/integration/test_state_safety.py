@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import ROOT, playbook
+from wgsdn_testkit.playbooks import ROOT, playbook
 
 sys.path.insert(0, str(ROOT / "bench"))
 from inventory import write_inventory

@@ -16,9 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import fabric
 import ops
 import pytest
+from wgsdn_testkit import fabric, ping, scenario
+from wgsdn_testkit.docker import docker, docker_exec
+from wgsdn_testkit.ping import PingStream
+from wgsdn_testkit.playbooks import recap
 
 GW1, GW2 = "d2-gateway1", "d2-gateway2"
 DEV1, DEV2, DEV3 = "d2-device1", "d2-device2", "d2-device3"
@@ -53,12 +56,12 @@ def sessions_up(h, name):
 def steady(hosts=MANAGED, timeout=90):
     """Every BGP session Established and every BFD session Up on ``hosts``, every managed host reachable."""
     for name in hosts:
-        h = fabric.host(name)
+        h = scenario.host(name)
         fabric.wait_for(f"BGP Established on {name}", lambda h=h, n=name: sessions_up(h, n), timeout=timeout, interval=0.5)
         fabric.wait_for(f"BFD Up on {name}", lambda h=h, n=name: fabric.all_bfd_up(h, BFD_PEERS[n]), timeout=timeout, interval=0.5)
     for name in hosts:
         targets = [ADDRESS[o] for o in MANAGED if o != name]
-        fabric.wait_for(f"{name} reaching every managed host", lambda n=name, t=targets: fabric.ping_all(fabric.host(n), t) == dict.fromkeys(t, 0), timeout=30)
+        fabric.wait_for(f"{name} reaching every managed host", lambda n=name, t=targets: ping.ping_all(scenario.host(n), t) == dict.fromkeys(t, 0), timeout=30)
 
 
 def snapshots(hosts=MANAGED):
@@ -101,7 +104,7 @@ def test_every_peer_has_its_own_preshared_key():
     by_key = {ops.public_key(h["private_key"]): n for n, h in state["hosts"].items()}
     live = {}
     for name in MANAGED:
-        for line in ops.docker_exec(name, "wg show all preshared-keys").splitlines():
+        for line in docker_exec(name, "wg show all preshared-keys").splitlines():
             iface, peer, psk = line.split()
             assert psk != "(none)", f"{name} {iface}: peer {by_key.get(peer)} has no preshared key"
             live.setdefault(frozenset((name, by_key[peer])), []).append(ops.digest(psk))
@@ -157,7 +160,7 @@ def test_verify_passes_on_the_converged_fabric():
 
 
 def test_verify_fails_while_a_gateway_is_paused():
-    fabric.docker("pause", GW2)
+    docker("pause", GW2)
     try:
         time.sleep(4)  # BFD declares it dead after 2 s (relaxed timers, see molecule.yml)
         run = ops.playbook("verify", record="verify_paused_s")
@@ -181,7 +184,7 @@ def test_verify_fails_while_a_gateway_is_paused():
 def test_check_mode_on_the_converged_fabric_changes_nothing():
     run = ops.playbook("site", "--check", "--diff", record="check_converged_s")
     assert run.returncode == 0, run.out[-3000:]
-    hosts = ops.recap(run)
+    hosts = recap(run.stdout)
     assert set(hosts) == set(MANAGED), hosts
     assert all(h["changed"] == 0 and h["failed"] == 0 for h in hosts.values()), hosts
 
@@ -195,13 +198,13 @@ def test_check_diff_shows_an_inventory_change_without_applying_it():
     assert "+AllowedIPs = 10.0.0.11/32, 192.168.51.0/24" in run.out, run.out[-3000:]
     assert "PresharedKey = (hidden)" in run.out
     assert "192.168.51.0/24" in run.out.split("bird.conf", 1)[-1]  # BIRD's diff too
-    changed = {n for n, h in ops.recap(run).items() if h["changed"]}
+    changed = {n for n, h in recap(run.stdout).items() if h["changed"]}
     assert {GW1, GW2, DEV2, DEV3} <= changed, changed
     # Nothing applied: same configs, same live peers, same state, no route to the LAN.
     assert snapshots() == before
     assert ops.STATE.read_bytes() == state_before
     for name in MANAGED:
-        assert "192.168.51." not in ops.docker_exec(name, "ip -4 route")
+        assert "192.168.51." not in docker_exec(name, "ip -4 route")
 
 
 # --- 3. --limit ------------------------------------------------------------------
@@ -211,7 +214,7 @@ def test_limit_changes_only_the_hosts_it_names():
     before = snapshots()
     run = ops.playbook("site", "--limit", GW1, inventories=["subnet"], record="limit_gateway1_s")
     assert run.returncode == 0, run.out[-3000:]
-    assert set(ops.recap(run)) == {GW1}
+    assert set(recap(run.stdout)) == {GW1}
     after = snapshots()
     for name in MANAGED:
         if name != GW1:
@@ -223,7 +226,7 @@ def test_limit_changes_only_the_hosts_it_names():
     steady(timeout=30)
     # Back to the inventory, again touching gateway1 alone.
     run = ops.playbook("site", "--limit", GW1)
-    assert run.returncode == 0 and set(ops.recap(run)) == {GW1}, run.out[-3000:]
+    assert run.returncode == 0 and set(recap(run.stdout)) == {GW1}, run.out[-3000:]
     assert snapshots() == before
     steady(timeout=30)
 
@@ -232,7 +235,7 @@ def test_limit_changes_only_the_hosts_it_names():
 
 
 def test_adding_and_removing_a_device_loses_no_packet():
-    stream = ops.PingStream(DEV1, ADDRESS[DEV2])
+    stream = PingStream(DEV1, ADDRESS[DEV2])
     run = ops.playbook("site", inventories=["spare"], record="add_device_converge_s")
     assert run.returncode == 0, run.out[-3000:]
     added = stream.stop()
@@ -242,14 +245,14 @@ def test_adding_and_removing_a_device_loses_no_packet():
     assert added["first_reply"] < added["last_reply"] - run.seconds
     assert added["lost"] == 0, added
     # The newcomer works: BGP with both gateways, reachable both ways.
-    spare = fabric.host(SPARE)
+    spare = scenario.host(SPARE)
     fabric.wait_for("spare's BGP sessions", lambda: len(fabric.all_established(spare) or {}) == 2, timeout=60)
     fabric.wait_for(
-        "spare reaches device1 and device2", lambda: fabric.ping_all(spare, ["10.0.0.11", "10.0.0.12"]) == {"10.0.0.11": 0, "10.0.0.12": 0}, timeout=30
+        "spare reaches device1 and device2", lambda: ping.ping_all(spare, ["10.0.0.11", "10.0.0.12"]) == {"10.0.0.11": 0, "10.0.0.12": 0}, timeout=30
     )
-    assert fabric.ping_all(fabric.host(DEV2), ["10.0.0.14"]) == {"10.0.0.14": 0}
+    assert ping.ping_all(scenario.host(DEV2), ["10.0.0.14"]) == {"10.0.0.14": 0}
 
-    stream = ops.PingStream(DEV1, ADDRESS[DEV2])
+    stream = PingStream(DEV1, ADDRESS[DEV2])
     run = ops.playbook("site", record="remove_device_converge_s")
     assert run.returncode == 0, run.out[-3000:]
     removed = stream.stop()
@@ -259,8 +262,8 @@ def test_adding_and_removing_a_device_loses_no_packet():
     assert removed["lost"] == 0, removed
     for gw in (GW1, GW2):
         assert "10.0.0.14/32" not in str(ops.allowed_ips(gw, "wg0")), gw
-        assert not fabric.kernel_route(fabric.host(gw), "10.0.0.14/32"), gw
-    assert fabric.ping_all(spare, ["10.0.0.11"]) == {"10.0.0.11": 100}
+        assert not fabric.kernel_route(scenario.host(gw), "10.0.0.14/32"), gw
+    assert ping.ping_all(spare, ["10.0.0.11"]) == {"10.0.0.11": 100}
     steady(timeout=30)
 
 
@@ -284,13 +287,13 @@ def probe_handshake(private, psk, wait=3.0):
     the given key; True if a handshake completes within ``wait`` seconds."""
     state = ops.read_state()
     conf = PROBE.format(private=private, psk=psk, gateway=ops.public_key(state["hosts"][GW1]["private_key"]))
-    ops.docker_exec(SPARE, "umask 077; cat > /root/probe.conf && wg-quick up /root/probe.conf >/dev/null 2>&1", stdin=conf)
+    docker_exec(SPARE, "umask 077; cat > /root/probe.conf && wg-quick up /root/probe.conf >/dev/null 2>&1", stdin=conf)
     try:
         time.sleep(wait)
-        stamps = ops.docker_exec(SPARE, "wg show probe latest-handshakes").split()
+        stamps = docker_exec(SPARE, "wg show probe latest-handshakes").split()
         return int(stamps[1]) > 0
     finally:
-        ops.docker_exec(SPARE, "wg-quick down /root/probe.conf >/dev/null 2>&1; rm -f /root/probe.conf", check=False)
+        docker_exec(SPARE, "wg-quick down /root/probe.conf >/dev/null 2>&1; rm -f /root/probe.conf", check=False)
 
 
 def live_public_keys():
@@ -299,12 +302,12 @@ def live_public_keys():
 
 
 def rotate(target, record):
-    stream = ops.PingStream(DEV1, ADDRESS[DEV2])
+    stream = PingStream(DEV1, ADDRESS[DEV2])
     run = ops.playbook("rotate_keys", "-e", f"wgsdn_rotate_keys={target}", record=f"{record}_converge_s")
     assert run.returncode == 0, run.out[-3000:]
     start = time.monotonic()
     fabric.wait_for(
-        "device1 reaching device2", lambda: fabric.ping_all(fabric.host(DEV1), ["10.0.0.12"], count=1) == {"10.0.0.12": 0}, timeout=60, interval=0.2
+        "device1 reaching device2", lambda: ping.ping_all(scenario.host(DEV1), ["10.0.0.12"], count=1) == {"10.0.0.12": 0}, timeout=60, interval=0.2
     )
     ops.MEASUREMENTS[f"{record}_back_after_converge_s"] = round(time.monotonic() - start, 1)
     stats = stream.stop()
@@ -377,18 +380,18 @@ def test_unmanaged_client_configured_by_hand_interoperates():
     assert f"PrivateKey = {state['hosts'][CLIENT]['private_key']}" in text
     assert "Address = 10.0.0.21/32" in text and "Endpoint = d2-gateway1:51820" in text
     # By hand, as a user would: copy the file over and bring it up with wg-quick.
-    fabric.wait_for("client container booted", lambda: ops.docker_exec(CLIENT, "systemctl is-system-running", check=False).strip() in ("running", "degraded"))
+    fabric.wait_for("client container booted", lambda: docker_exec(CLIENT, "systemctl is-system-running", check=False).strip() in ("running", "degraded"))
     subprocess.run(["docker", "cp", str(conf), f"{CLIENT}:/root/{CLIENT}.conf"], check=True, capture_output=True)
-    ops.docker_exec(CLIENT, f"cd /root && wg-quick up ./{CLIENT}.conf 2>&1")
-    client = fabric.host(CLIENT)
-    fabric.wait_for("client handshake with gateway1", lambda: int(ops.docker_exec(CLIENT, f"wg show {CLIENT} latest-handshakes").split()[1]) > 0, timeout=20)
+    docker_exec(CLIENT, f"cd /root && wg-quick up ./{CLIENT}.conf 2>&1")
+    client = scenario.host(CLIENT)
+    fabric.wait_for("client handshake with gateway1", lambda: int(docker_exec(CLIENT, f"wg show {CLIENT} latest-handshakes").split()[1]) > 0, timeout=20)
     client_key = ops.public_key(state["hosts"][CLIENT]["private_key"])
-    gw1_handshakes = dict(line.split() for line in ops.docker_exec(GW1, "wg show wg0 latest-handshakes").splitlines())
+    gw1_handshakes = dict(line.split() for line in docker_exec(GW1, "wg show wg0 latest-handshakes").splitlines())
     assert int(gw1_handshakes[client_key]) > 0
     # Through gateway1, the gateway mesh and gateway2 to device2, and back.
-    assert fabric.wait_for("client reaching device2", lambda: fabric.ping_all(client, ["10.0.0.12"]) == {"10.0.0.12": 0}, timeout=20)
-    assert fabric.ping_all(fabric.host(DEV2), ["10.0.0.21"]) == {"10.0.0.21": 0}
-    assert "via 10.0.0.2 dev wg-gateway2" in ops.docker_exec(DEV2, "ip route get 10.0.0.21")
+    assert fabric.wait_for("client reaching device2", lambda: ping.ping_all(client, ["10.0.0.12"]) == {"10.0.0.12": 0}, timeout=20)
+    assert ping.ping_all(scenario.host(DEV2), ["10.0.0.21"]) == {"10.0.0.21": 0}
+    assert "via 10.0.0.2 dev wg-gateway2" in docker_exec(DEV2, "ip route get 10.0.0.21")
 
 
 def test_verify_passes_at_the_end_with_the_client_online():

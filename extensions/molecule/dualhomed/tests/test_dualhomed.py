@@ -11,46 +11,33 @@ other gateway. After unpause, every session and path comes back.
 import subprocess
 import time
 
-import fabric
 import pytest
+from wgsdn_testkit import fabric, ping, routed, scenario
+from wgsdn_testkit.docker import docker
 
 DUAL, FAR = "dh-device1", "dh-device2"
 DUAL_IP, FAR_IP = "10.0.0.11", "10.0.0.12"
 
 
-@pytest.mark.parametrize("gw", fabric.gateways())
+@pytest.mark.parametrize("gw", scenario.gateways())
 def test_bgp_full_mesh_established(gw):
-    h = fabric.host(gw)
-    states = fabric.wait_for(f"BGP Established on {gw}", lambda: fabric.all_established(h))
+    states = fabric.established(gw)
     peers = [p for p in states if p.startswith("bgp_")]
-    assert len(peers) == len(fabric.gateways()) - 1, states
-    attached = [d for d in fabric.devices() if gw in fabric._RUNNER.get_variables(d)["wgsdn_uplinks"]]
+    assert len(peers) == len(scenario.gateways()) - 1, states
+    attached = [d for d in scenario.devices() if gw in scenario.uplinks(d)]
     assert len([p for p in states if p.startswith("dev_")]) == len(attached), states
 
 
-@pytest.mark.parametrize("name", fabric.names())
-def test_bfd_up_on_every_link(name):
-    h = fabric.host(name)
-    if name in fabric.gateways():
-        expected = [fabric.address(g) for g in fabric.gateways() if g != name]
-        expected += [fabric.address(d) for d in fabric.devices() if name in fabric._RUNNER.get_variables(d)["wgsdn_uplinks"]]
-    else:
-        expected = [fabric.address(g) for g in fabric._RUNNER.get_variables(name)["wgsdn_uplinks"]]
-    sessions = fabric.wait_for(f"BFD Up on {name}", lambda: fabric.all_bfd_up(h, expected), timeout=60)
-    assert {s[0] for s in sessions} == set(expected), sessions
-
-
-@pytest.mark.parametrize("dev", fabric.devices())
+@pytest.mark.parametrize("dev", scenario.devices())
 def test_devices_learn_routes_from_every_uplink(dev):
-    h = fabric.host(dev)
-    states = fabric.wait_for(f"BGP Established on {dev}", lambda: fabric.all_established(h))
-    assert len(states) == len(fabric._RUNNER.get_variables(dev)["wgsdn_uplinks"]), states
+    states = fabric.established(dev)
+    assert len(states) == len(scenario.uplinks(dev)), states
 
 
 def test_dual_homed_device_has_a_multipath_route():
     route = fabric.wait_for(
         "ECMP route to device2 on device1",
-        lambda: (r := fabric.kernel_route(fabric.host(DUAL), f"{FAR_IP}/32")).count("nexthop") == 2 and r,
+        lambda: (r := fabric.kernel_route(scenario.host(DUAL), f"{FAR_IP}/32")).count("nexthop") == 2 and r,
         timeout=30,
     )
     assert "nexthop via 10.0.0.1 dev wg-gateway1" in route, route
@@ -60,35 +47,33 @@ def test_dual_homed_device_has_a_multipath_route():
 def test_far_gateway_reaches_dual_homed_device_both_ways():
     route = fabric.wait_for(
         "ECMP route to device1 on gateway3",
-        lambda: (r := fabric.kernel_route(fabric.host("dh-gateway3"), f"{DUAL_IP}/32")).count("nexthop") == 2 and r,
+        lambda: (r := fabric.kernel_route(scenario.host("dh-gateway3"), f"{DUAL_IP}/32")).count("nexthop") == 2 and r,
         timeout=30,
     )
     assert "via 10.0.0.1 dev wg-gateway1" in route and "via 10.0.0.2 dev wg-gateway2" in route, route
 
 
-@pytest.mark.parametrize("name", fabric.names())
-def test_ping_matrix(name):
-    targets = [fabric.address(n) for n in fabric.names() if n != name]
-    assert fabric.ping_all(fabric.host(name), targets) == {t: 0 for t in targets}
+# BFD Up on every link, then every host pings every other (the shared routed checks).
+TestRoutedFabric = routed.TestRoutedFabric
 
 
 def _all_recovered():
-    for gw in fabric.gateways():
-        if not fabric.all_established(fabric.host(gw)):
+    for gw in scenario.gateways():
+        if not fabric.all_established(scenario.host(gw)):
             return False
-    return fabric.kernel_route(fabric.host(DUAL), f"{FAR_IP}/32").count("nexthop") == 2
+    return fabric.kernel_route(scenario.host(DUAL), f"{FAR_IP}/32").count("nexthop") == 2
 
 
 def test_traffic_survives_the_loss_of_the_gateway_in_use():
     fabric.wait_for("steady state", _all_recovered, timeout=60)
     victim = fabric.uplink_in_use(DUAL, FAR_IP)
     print(f"device1 -> device2 leaves through {victim}")
-    stream = fabric.start_ping_stream(DUAL, FAR_IP, seconds=6)
+    stream = ping.start_ping_stream(DUAL, FAR_IP, seconds=6)
     try:
         time.sleep(2)
         paused_at = time.time()
-        fabric.docker("pause", victim)
-        stats = fabric.ping_stream_stats(stream)
+        docker("pause", victim)
+        stats = ping.ping_stream_stats(stream)
         print(f"longest gap {stats['longest_gap_ms']:.0f} ms, {stats['lost']}/{stats['sent']} lost while {victim} is paused")
         assert stats["longest_gap_ms"] < 1000, stats["longest_gap_ms"]
         # Traffic flows on after the failure, through the other gateway.
@@ -100,4 +85,4 @@ def test_traffic_survives_the_loss_of_the_gateway_in_use():
     start = time.monotonic()
     fabric.wait_for("every BGP session and both uplinks back", _all_recovered, timeout=90, interval=0.2)
     print(f"recovered {time.monotonic() - start:.1f} s after unpause")
-    assert fabric.ping_all(fabric.host(DUAL), [FAR_IP]) == {FAR_IP: 0}
+    assert ping.ping_all(scenario.host(DUAL), [FAR_IP]) == {FAR_IP: 0}

@@ -9,19 +9,18 @@ RESULTS and end up in bench/out/faults.json.
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import fabric
+from wgsdn_testkit import bird, scenario
+from wgsdn_testkit.docker import exec_all, unit_property
+from wgsdn_testkit.playbooks import ROOT
+from wgsdn_testkit.playbooks import playbook as ansible_playbook
+
+from ansible_collections.wgsdn.fabric.plugins.lookup.allocate import DEFAULT_STATE_NAME
 
 SCENARIO = Path(__file__).resolve().parents[1]
-ROOT = SCENARIO.parents[2]
-INVENTORY = Path(os.environ["MOLECULE_INVENTORY_FILE"])
-sys.path.insert(0, str(ROOT / ".cache" / "collections"))
-from ansible_collections.wgsdn.fabric.plugins.lookup.allocate import DEFAULT_STATE_NAME  # noqa: E402
-
+INVENTORY = Path(scenario.inventory())
 STATE_FILE = INVENTORY.parent / DEFAULT_STATE_NAME  # the default: beside the inventory
 VAULT_PASSWORD_FILE = SCENARIO / "vault-password"
 RESULTS_FILE = Path(os.environ.get("FAULTS_RESULTS", ROOT / "bench" / "out" / "faults.json"))
@@ -31,35 +30,17 @@ CONFIG_FILES = "/etc/wireguard/*.conf /etc/bird/bird.conf /etc/bird/bird.d/*.con
 RESULTS = {"faults": {}, "playbooks": {}}
 
 
-# ---------------------------------------------------------------- hosts, in parallel
-
-
-def exec_all(commands, timeout=30):
-    """Run ``{container: shell command}`` concurrently; ``{container: (rc, stdout + stderr)}``."""
-    procs = {
-        name: subprocess.Popen(["docker", "exec", name, "bash", "-c", cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for name, cmd in commands.items()
-    }
-    out = {}
-    for name, proc in procs.items():
-        try:
-            text, _ = proc.communicate(timeout=timeout)
-            out[name] = (proc.returncode, text)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            out[name] = (-1, f"timed out after {timeout}s")
-    return out
+# ---------------------------------------------------------------- the fabric, from every host at once
 
 
 def targets(name):
-    return [fabric.address(n) for n in fabric.names() if n != name]
+    return [scenario.address(n) for n in scenario.names() if n != name]
 
 
 def matrix_problems():
     """Who cannot reach whom right now: one fping round (one packet per pair, 500 ms) from every host."""
-    rounds = exec_all({n: f"fping -u -r 0 -t 500 {' '.join(targets(n))}" for n in fabric.names()})
-    by_address = {fabric.address(n): n for n in fabric.names()}
+    rounds = exec_all({n: f"fping -u -r 0 -t 500 {' '.join(targets(n))}" for n in scenario.names()})
+    by_address = {scenario.address(n): n for n in scenario.names()}
     problems = []
     for name, (rc, out) in sorted(rounds.items()):
         if rc == 0:
@@ -69,40 +50,28 @@ def matrix_problems():
     return problems
 
 
-def expected_bfd(name):
-    if name in fabric.gateways():
-        attached = [d for d in fabric.devices() if name in uplinks(d)]
-        return {fabric.address(n) for n in attached + [g for g in fabric.gateways() if g != name]}
-    return {fabric.address(g) for g in uplinks(name)}
-
-
-def uplinks(device):
-    return fabric._RUNNER.get_variables(device)["wgsdn_uplinks"]
-
-
 def control_plane_problems():
     """Every BGP session Established (gateway mesh, one per attached device, one per uplink) and every BFD session Up."""
-    seen = exec_all({n: "birdc show protocols all; echo =====; birdc show bfd sessions" for n in fabric.names()})
+    seen = exec_all({n: "birdc show protocols all; echo =====; birdc show bfd sessions" for n in scenario.names()})
     problems = []
     for name, (rc, out) in sorted(seen.items()):
         if rc != 0 or "=====" not in out:
             problems.append(f"{name}: birdc failed: {out.strip()[:200]}")
             continue
         protocols, bfd = out.split("=====", 1)
-        states = fabric.parse_bgp_states(protocols)
+        states = bird.parse_bgp_states(protocols)
         down = sorted(p for p, s in states.items() if s != "Established")
         if down:
             problems.append(f"{name}: BGP not Established: {down}")
-        if name in fabric.gateways():
-            want = {"bgp_": len(fabric.gateways()) - 1, "dev_": len([d for d in fabric.devices() if name in uplinks(d)])}
+        if name in scenario.gateways():
+            want = {"bgp_": len(scenario.gateways()) - 1, "dev_": len([d for d in scenario.devices() if name in scenario.uplinks(d)])}
         else:
-            want = {"": len(uplinks(name))}
+            want = {"": len(scenario.uplinks(name))}
         for prefix, count in want.items():
             have = len([p for p, s in states.items() if p.startswith(prefix) and s == "Established"])
             if have != count:
                 problems.append(f"{name}: {have} of {count} {prefix or 'uplink '}BGP sessions Established")
-        up = {m.group(1) for m in re.finditer(r"^(\d+\.\d+\.\d+\.\d+)\s+\S+\s+Up\s", bfd, re.M)}
-        missing = sorted(expected_bfd(name) - up)
+        missing = sorted(set(scenario.expected_bfd_neighbours(name)) - bird.bfd_up(bfd))
         if missing:
             problems.append(f"{name}: BFD not Up with {missing}")
     return problems
@@ -129,7 +98,7 @@ def steady(timeout=120):
 
 def checksums():
     """``{host: {path: sha256}}`` of the WireGuard and BIRD configuration files."""
-    out = exec_all({n: f"sha256sum {CONFIG_FILES}" for n in fabric.names()})
+    out = exec_all({n: f"sha256sum {CONFIG_FILES}" for n in scenario.names()})
     result = {}
     for name, (rc, text) in out.items():
         assert rc == 0, f"{name}: {text}"
@@ -137,74 +106,37 @@ def checksums():
     return result
 
 
-def docker(*args, check=True, timeout=120):
-    return subprocess.run(["docker", *args], check=check, capture_output=True, text=True, timeout=timeout)
-
-
-def underlay(container):
-    """(network name, IPv4 address) of the container's only Docker network."""
-    nets = json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", container).stdout)
-    assert len(nets) == 1, nets
-    ((name, info),) = nets.items()
-    return name, info["IPAddress"]
-
-
 def bird_pid(name):
-    return int(docker("exec", name, "systemctl", "show", "-P", "MainPID", "bird").stdout.strip() or 0)
+    return int(unit_property(name, "bird", "MainPID") or 0)
 
 
 def bird_restarts(name):
-    return int(docker("exec", name, "systemctl", "show", "-P", "NRestarts", "bird").stdout.strip())
+    return int(unit_property(name, "bird", "NRestarts"))
 
 
 # ---------------------------------------------------------------- playbooks
 
 
-def ansible_env():
-    env = dict(os.environ)
+def playbook(name, *args, timeout=900):
+    """Run playbooks/<name> against the scenario (Molecule's ansible.cfg, the vault password);
+    a CompletedProcess whose ``stdout`` holds stdout and stderr, interleaved."""
     cfg = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "ansible.cfg"
-    env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".cache" / "collections"),
+    result = ansible_playbook(
+        "-i",
+        INVENTORY,
+        ROOT / "playbooks" / name,
+        *args,
+        timeout=timeout,
+        merge_output=True,
         ANSIBLE_CONFIG=str(cfg if cfg.is_file() else ROOT / "ansible.cfg"),
         ANSIBLE_VAULT_PASSWORD_FILE=str(VAULT_PASSWORD_FILE),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
     )
-    return env
-
-
-def playbook(name, *args, timeout=900):
-    """Run playbooks/<name> against the scenario; a CompletedProcess whose ``stdout`` holds stdout and stderr, interleaved."""
-    cmd = ["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / name), *args]
-    start = time.monotonic()
-    result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ansible_env(), timeout=timeout, check=False)
-    elapsed = time.monotonic() - start
     log = RESULTS_FILE.parent / f"faults-{re.sub(r'[^a-z0-9]+', '-', ' '.join([name, *args]).lower()).strip('-')[:60]}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(result.stdout)
-    RESULTS["playbooks"].setdefault(" ".join([name, *args]), []).append(round(elapsed, 1))
-    print(f"ansible-playbook {name} {' '.join(args)}: rc {result.returncode} in {elapsed:.1f} s (output: {log})")
+    RESULTS["playbooks"].setdefault(" ".join([name, *args]), []).append(round(result.seconds, 1))
+    print(f"ansible-playbook {name} {' '.join(args)}: rc {result.returncode} in {result.seconds:.1f} s (output: {log})")
     return result
-
-
-def recap(output):
-    """``{host: {ok, changed, unreachable, failed, ...}}`` from a PLAY RECAP."""
-    rows = {}
-    for m in re.finditer(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", output, re.M):
-        rows[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
-    return rows
-
-
-def changed_tasks(output, host):
-    """Names of the tasks and handlers that reported ``changed`` for ``host``."""
-    tasks, current = set(), None
-    for line in output.splitlines():
-        m = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.+?)\] \*", line)
-        if m:
-            current = m.group(1)
-        elif line.startswith(f"changed: [{host}]"):
-            tasks.add(current)
-    return tasks
 
 
 def verify_problems(output):

@@ -19,6 +19,7 @@ behind gateway1, f-device3 .13 behind gateway2. The tests run in file order:
 Measured numbers are printed and written to bench/out/faults.json.
 """
 
+import datetime
 import json
 import re
 import subprocess
@@ -27,10 +28,12 @@ import threading
 import time
 from pathlib import Path
 
-import fabric
 import faultkit as fk
 import pytest
 from ansible.parsing.vault import VaultLib, VaultSecret
+from wgsdn_testkit import fabric, ping, scenario
+from wgsdn_testkit.docker import docker, exec_all, underlay
+from wgsdn_testkit.playbooks import changed_tasks, recap
 
 GW1, GW2 = "f-gateway1", "f-gateway2"
 DUAL, DEV2, DEV3 = "f-device1", "f-device2", "f-device3"
@@ -55,7 +58,7 @@ def _state():
 def _secrets():
     _, state = _state()
     keys = [h["private_key"] for h in state["hosts"].values()] + list(state["preshared_keys"].values())
-    assert len(keys) == len(fabric.names()) + len(state["preshared_keys"]), "one private key per host expected"
+    assert len(keys) == len(scenario.names()) + len(state["preshared_keys"]), "one private key per host expected"
     assert all(len(k) == 44 and k.endswith("=") for k in keys), "malformed key in the state file"
     return keys
 
@@ -68,7 +71,7 @@ def _assert_config_unchanged(after_what):
 
 
 def _diagnose():
-    out = fk.exec_all({n: "wg show all endpoints; wg show all latest-handshakes; birdc show protocols" for n in fabric.names()})
+    out = exec_all({n: "wg show all endpoints; wg show all latest-handshakes; birdc show protocols" for n in scenario.names()})
     for name, (_, text) in sorted(out.items()):
         print(f"--- {name}\n{text}")
 
@@ -84,6 +87,36 @@ def _recover(fault, start, timeout=120):
     return round(matrix, 2), round(control, 2)
 
 
+def _hold(fault, rep, restore, expect, quiet_s=0, inject=None, while_held=None, cleanup=None, measures=None, timeout=120):
+    """One repetition of a fault held open: from the steady state, ``inject`` it, run
+    ``while_held`` (checks), have verify.yml name it on the first repetition (later
+    ones hold it ``quiet_s``), ``restore`` it, then measure the recovery (bounded by
+    ``timeout``), record it with ``measures`` (which the callbacks may fill) and check
+    that no configuration changed. ``cleanup`` runs last, whatever happened."""
+    fk.steady()
+    try:
+        if inject:
+            inject()
+        began = time.monotonic()
+        try:
+            if while_held:
+                while_held()
+            if rep == 0:
+                fk.run_verify_expecting(fault, *expect)
+            else:
+                time.sleep(quiet_s)
+        finally:
+            held = time.monotonic() - began
+            start = time.monotonic()
+            restore()
+        matrix, control = _recover(fault, start, timeout=timeout)
+    finally:
+        if cleanup:
+            cleanup()
+    fk.record(fault, **(measures or {}), held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
+    _assert_config_unchanged(fault)
+
+
 # ---------------------------------------------------------------- steady state
 
 
@@ -95,8 +128,8 @@ def test_steady_state_before_faults():
 
 
 def test_bird_restarts_on_failure():
-    for name in fabric.names():
-        props = fk.docker("exec", name, "systemctl", "show", "-p", "Restart", "-p", "RestartUSec", "-p", "UnitFileState", "bird").stdout
+    for name in scenario.names():
+        props = docker("exec", name, "systemctl", "show", "-p", "Restart", "-p", "RestartUSec", "-p", "UnitFileState", "bird").stdout
         assert "Restart=on-failure" in props and "RestartUSec=1s" in props and "UnitFileState=enabled" in props, f"{name}: {props}"
 
 
@@ -107,14 +140,14 @@ def test_state_file_is_vault_encrypted_and_0600():
     raw, state = _state()
     assert raw.startswith(b"$ANSIBLE_VAULT;"), raw[:40]
     assert (fk.STATE_FILE.stat().st_mode & 0o777) == 0o600, oct(fk.STATE_FILE.stat().st_mode)
-    assert set(state["hosts"]) == set(fabric.names())
+    assert set(state["hosts"]) == set(scenario.names())
     for key in _secrets():
         assert key.encode() not in raw
 
 
 def test_configs_are_0600_and_key_free_copies_hold_no_key():
     keys = _secrets()
-    out = fk.exec_all({n: "stat -c 'MODE %a %U %n' /etc/wireguard/*.conf; cat /var/lib/wgsdn/wireguard/*.redacted" for n in fabric.names()})
+    out = exec_all({n: "stat -c 'MODE %a %U %n' /etc/wireguard/*.conf; cat /var/lib/wgsdn/wireguard/*.redacted" for n in scenario.names()})
     for name, (rc, text) in out.items():
         assert rc == 0, text
         modes = [line for line in text.splitlines() if line.startswith("MODE ")]
@@ -128,23 +161,24 @@ def test_site_at_vvv_with_diff_prints_no_key():
     raw_before = fk.STATE_FILE.read_bytes()
     tampered = "/etc/wireguard/wg-gateway1.conf"
     redacted = "/var/lib/wgsdn/wireguard/wg-gateway1.conf.redacted"
-    fk.docker("exec", DEV2, "bash", "-c", f"echo '# tampered' >> {tampered}; sed -i 's/^PrivateKey = (hidden)$/PrivateKey = (tampered)/' {redacted}")
+    docker("exec", DEV2, "bash", "-c", f"echo '# tampered' >> {tampered}; sed -i 's/^PrivateKey = (hidden)$/PrivateKey = (tampered)/' {redacted}")
     result = fk.playbook("site.yml", "-vvv", "--diff")
     out = result.stdout
     assert result.returncode == 0, out[-4000:]
     leaked = [k[:8] + "..." for k in keys if k in out or k.rstrip("=") in out or k[:24] in out]
     assert not leaked, f"{len(leaked)} keys of the state file appear in the -vvv --diff output: {leaked}"
-    assert "<f-gateway1> ESTABLISH DOCKER CONNECTION" in out or "ESTABLISH" in out, "not a -vvv run?"
+    connected = set(re.findall(r"^<(\S+)> ESTABLISH DOCKER CONNECTION FOR USER: ", out, re.M))
+    assert connected == set(scenario.names()), f"not a -vvv run over the docker connection to every host: {connected}"
     assert "+PrivateKey = (hidden)" in out, "the key-free diff of the tampered config was not shown"
     # This re-converge is also the scenario's idempotence check: nothing changes but the repair.
-    rows = fk.recap(out)
-    assert set(rows) == set(fabric.names()), rows
+    rows = recap(out)
+    assert set(rows) == set(scenario.names()), rows
     assert all(r["changed"] == 0 and r["failed"] == 0 for n, r in rows.items() if n != DEV2), f"not idempotent: {rows}"
-    assert fk.changed_tasks(out, DEV2) == {
+    assert changed_tasks(out, DEV2) == {
         "wgsdn.fabric.wireguard : Write /etc/wireguard/<interface>.conf",
         "wgsdn.fabric.wireguard : Write the key-free copy of each configuration",
         "wgsdn.fabric.wireguard : Sync wireguard peers",
-    }, fk.changed_tasks(out, DEV2)
+    }, changed_tasks(out, DEV2)
     _assert_config_unchanged("the re-converge that repaired the tampered file")
     assert fk.STATE_FILE.read_bytes() == raw_before, "a converge with nothing to allocate rewrote the state file"
     fk.steady(timeout=60)
@@ -166,20 +200,46 @@ def test_render_with_vault_writes_exactly_the_live_files():
 # ---------------------------------------------------------------- 4. config safety
 
 
+_BIRD_TIME = re.compile(r"^(Last reboot|Last reconfiguration) on (\S+ \S+)$")
+
+
 def _bird_status():
-    out = fk.exec_all({n: "birdc show status" for n in fabric.names()})
-    return {n: [line for line in text.splitlines() if "Current server time" not in line] for n, (_, text) in out.items()}
+    """Per host: `birdc show status` without the clock, and bird's last reboot and reconfiguration
+    times. bird prints those converted from its monotonic clock, so two readings of one
+    unchanged time may differ by a millisecond (seen): they are compared to within 0.5 s."""
+    status = {}
+    for name, (_, text) in exec_all({n: "birdc show status" for n in scenario.names()}).items():
+        lines, times = [], {}
+        for line in text.splitlines():
+            m = _BIRD_TIME.match(line)
+            if m:
+                times[m.group(1)] = datetime.datetime.fromisoformat(m.group(2))
+            elif "Current server time" not in line:
+                lines.append(line)
+        status[name] = (lines, times)
+    return status
+
+
+def _bird_unchanged(before, after):
+    """The same status, the same reboot and reconfiguration times (to within 0.5 s) on every host."""
+    return before.keys() == after.keys() and all(
+        before[n][0] == after[n][0]
+        and before[n][1].keys() == after[n][1].keys()
+        and all(abs((after[n][1][k] - before[n][1][k]).total_seconds()) < 0.5 for k in before[n][1])
+        for n in before
+    )
 
 
 def test_broken_bird_config_fails_at_validation_and_the_old_one_keeps_running():
-    status, pids = _bird_status(), {n: fk.bird_pid(n) for n in fabric.names()}
-    assert all("Daemon is up and running" in s for lines in status.values() for s in lines[-1:]), status
+    status, pids = _bird_status(), {n: fk.bird_pid(n) for n in scenario.names()}
+    assert all("Daemon is up and running" in s for lines, times in status.values() for s in lines[-1:]), status
+    assert all(set(times) == {"Last reboot", "Last reconfiguration"} for _, times in status.values()), status
     # A gateway and a device (the plan still covers everyone; --limit only saves time).
     limited = [GW1, DUAL]
     result = fk.playbook("site.yml", "--limit", ",".join(limited), "-e", '{"bird_extra_config": "protocol bogus {"}')
     out = result.stdout
     assert result.returncode != 0, "a broken BIRD config converged"
-    rows = fk.recap(out)
+    rows = recap(out)
     assert sorted(rows) == sorted(limited) and all(rows[n]["failed"] == 1 and rows[n]["changed"] == 0 for n in limited), rows
     failures = re.findall(r"^fatal: \[(\S+)\]: FAILED!", out, re.M)
     assert sorted(failures) == sorted(limited), failures
@@ -187,8 +247,9 @@ def test_broken_bird_config_fails_at_validation_and_the_old_one_keeps_running():
     assert "TASK [wgsdn.fabric.bird : Write bird.conf (validated before it replaces the live file)]" in out
     assert "RUNNING HANDLER [wgsdn.fabric.bird : Reload bird]" not in out
     _assert_config_unchanged("the rejected converge")
-    assert _bird_status() == status, "birdc show status changed (bird was reconfigured or restarted)"
-    assert {n: fk.bird_pid(n) for n in fabric.names()} == pids
+    after = _bird_status()
+    assert _bird_unchanged(status, after), f"birdc show status changed (bird was reconfigured or restarted): {status} -> {after}"
+    assert {n: fk.bird_pid(n) for n in scenario.names()} == pids
     assert not fk.control_plane_problems(), fk.control_plane_problems()
     assert not fk.matrix_problems()
 
@@ -198,61 +259,58 @@ def test_broken_bird_config_fails_at_validation_and_the_old_one_keeps_running():
 
 def test_fault_a_gateway_paused_then_resumed():
     fault = "a. gateway paused, resumed"
+
+    def dual_homed_device_keeps_reaching_gateway1s_device():
+        fk.wait_until(
+            "device1 -> device2 while gateway2 is paused",
+            lambda: [] if ping.ping_all(scenario.host(DUAL), ["10.0.0.12"], count=1) == {"10.0.0.12": 0} else ["lost"],
+            10,
+        )
+
     for rep in range(fk.REPS):
-        fk.steady()
-        fk.docker("pause", GW2)
-        paused = time.monotonic()
-        try:
-            # the dual-homed device keeps reaching gateway1's device through gateway1
-            fk.wait_until(
-                "device1 -> device2 while gateway2 is paused",
-                lambda: [] if fabric.ping_all(fabric.host(DUAL), ["10.0.0.12"], count=1) == {"10.0.0.12": 0} else ["lost"],
-                10,
-            )
-            if rep == 0:
-                fk.run_verify_expecting(fault, rf"^{GW2}: did not report", rf"cannot reach {GW2}")
-            else:
-                time.sleep(5)
-        finally:
-            held = time.monotonic() - paused
-            start = time.monotonic()
-            fk.docker("unpause", GW2)
-        matrix, control = _recover(fault, start)
-        fk.record(fault, held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
-        _assert_config_unchanged(fault)
+        _hold(
+            fault,
+            rep,
+            inject=lambda: docker("pause", GW2),
+            while_held=dual_homed_device_keeps_reaching_gateway1s_device,
+            expect=(rf"^{GW2}: did not report", rf"cannot reach {GW2}"),
+            quiet_s=5,
+            restore=lambda: docker("unpause", GW2),
+        )
 
 
 def test_fault_b_device_paused():
     fault = "b. device paused"
+
+    measures = {}
+
+    def route_withdrawn_everywhere():
+        withdrawn = fabric.time_until_route_gone(GW1, "10.0.0.12/32", DEV2)
+        print(f"{GW1} withdrew 10.0.0.12/32 {withdrawn * 1000:.0f} ms after `docker pause {DEV2}`")
+        assert withdrawn < 1.0, f"{GW1} kept its route to {DEV2} for {withdrawn:.3f}s"
+        # and gateway2 learns the withdrawal over BGP
+        fk.wait_until(f"{GW2} losing 10.0.0.12/32", lambda: [1] if fabric.kernel_route(scenario.host(GW2), "10.0.0.12/32") else [], 3)
+        measures["route_withdrawn_s"] = round(withdrawn, 3)
+
     for rep in range(fk.REPS):
-        fk.steady()
-        paused = time.monotonic()
-        try:
-            withdrawn = fabric.time_until_route_gone(GW1, "10.0.0.12/32", DEV2)
-            print(f"{GW1} withdrew 10.0.0.12/32 {withdrawn * 1000:.0f} ms after `docker pause {DEV2}`")
-            assert withdrawn < 1.0, f"{GW1} kept its route to {DEV2} for {withdrawn:.3f}s"
-            # and gateway2 learns the withdrawal over BGP
-            fk.wait_until(f"{GW2} losing 10.0.0.12/32", lambda: [1] if fabric.kernel_route(fabric.host(GW2), "10.0.0.12/32") else [], 3)
-            if rep == 0:
-                fk.run_verify_expecting(fault, rf"^{DEV2}: did not report", rf"cannot reach {DEV2}")
-            else:
-                time.sleep(3)
-        finally:
-            held = time.monotonic() - paused
-            start = time.monotonic()
-            fk.docker("unpause", DEV2)
-        matrix, control = _recover(fault, start)
-        fk.record(fault, route_withdrawn_s=round(withdrawn, 3), held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
-        _assert_config_unchanged(fault)
+        _hold(
+            fault,
+            rep,
+            while_held=route_withdrawn_everywhere,  # pauses the device itself, timing it
+            expect=(rf"^{DEV2}: did not report", rf"cannot reach {DEV2}"),
+            quiet_s=3,
+            restore=lambda: docker("unpause", DEV2),
+            measures=measures,
+        )
 
 
 def _kill_bird(name, how):
     pid = fk.bird_pid(name)
     assert pid > 0, f"bird is not running on {name}"
     if how == "kill -9":
-        fk.docker("exec", name, "kill", "-9", str(pid))
+        docker("exec", name, "kill", "-9", str(pid))
     else:
-        fk.docker("exec", name, "systemctl", "kill", "-s", "KILL", "bird")
+        docker("exec", name, "systemctl", "kill", "-s", "KILL", "bird")
     return pid
 
 
@@ -260,7 +318,7 @@ def _bird_back(name, old_pid):
     pid = fk.bird_pid(name)
     if pid in (0, old_pid):
         return ["not restarted"]
-    r = fk.docker("exec", name, "birdc", "show", "status", check=False)
+    r = docker("exec", name, "birdc", "show", "status", check=False)
     return [] if "Daemon is up and running" in r.stdout else ["not answering"]
 
 
@@ -281,7 +339,7 @@ def test_fault_c_bird_killed_systemd_restarts_it():
         runner.join(timeout=3)
     assert verify.get("problems"), "verify.yml did not report the crash-looping bird"
     fk.wait_until(f"bird back on {GW1}", lambda: [] if fk.bird_pid(GW1) else ["down"], 10)
-    assert fk.docker("exec", GW1, "systemctl", "is-active", "bird", check=False).stdout.strip() == "active"
+    assert docker("exec", GW1, "systemctl", "is-active", "bird", check=False).stdout.strip() == "active"
     assert fk.bird_restarts(GW1) - restarts == kills, f"{kills} kills, {fk.bird_restarts(GW1) - restarts} restarts"
     print(f"bird on {GW1} killed {kills} times while verify.yml ran; systemd restarted it every time")
     for rep in range(fk.REPS):
@@ -311,42 +369,43 @@ def test_fault_d_underlay_cut_and_restored():
     fault = "d. underlay cut (docker network disconnect/connect)"
     squatter = "f-squatter"
     for rep in range(fk.REPS):
-        fk.steady()
-        network, ip_before = fk.underlay(GW2)
-        fk.docker("network", "disconnect", network, GW2)
-        cut = time.monotonic()
-        try:
+        network, ip_before = underlay(GW2)
+        measures = {}
+
+        def cut_off(rep=rep, network=network, ip_before=ip_before):
             if rep % 2 == 1:
-                fk.docker("run", "-d", "--rm", "--name", squatter, "--network", network, "--entrypoint", "sleep", "wgsdn/node:bookworm", "600")
-                assert fk.underlay(squatter)[1] == ip_before, "the squatter did not get the freed address"
+                docker("run", "-d", "--rm", "--name", squatter, "--network", network, "--entrypoint", "sleep", "wgsdn/node:bookworm", "600")
+                assert underlay(squatter)[1] == ip_before, "the squatter did not get the freed address"
             fk.wait_until(f"{DEV3} cut off", lambda: [] if any(DEV3 in p for p in fk.matrix_problems()) else ["still reachable"], 10)
-            if rep == 0:
-                fk.run_verify_expecting(fault, rf"cannot reach {GW2}", rf"BFD with 10\.0\.0\.2 is|BGP .* with {GW2} is")
-            else:
-                time.sleep(5)
-        finally:
-            held = time.monotonic() - cut
-            start = time.monotonic()
-            fk.docker("network", "connect", network, GW2)
-        try:
-            ip_after = fk.underlay(GW2)[1]
+
+        def reconnect(network=network, ip_before=ip_before, measures=measures):
+            docker("network", "connect", network, GW2)
+            ip_after = underlay(GW2)[1]
             print(f"{GW2} underlay address {ip_before} -> {ip_after}")
-            matrix, control = _recover(fault, start)
-        finally:
-            fk.docker("rm", "-f", squatter, check=False)
-        fk.record(fault, ip_changed=ip_before != ip_after, held_s=round(held, 1), recovery_s=matrix, bgp_bfd_s=control)
-        _assert_config_unchanged(fault)
+            measures["ip_changed"] = ip_before != ip_after
+
+        _hold(
+            fault,
+            rep,
+            inject=lambda network=network: docker("network", "disconnect", network, GW2),
+            while_held=cut_off,
+            expect=(rf"cannot reach {GW2}", rf"BFD with 10\.0\.0\.2 is|BGP .* with {GW2} is"),
+            quiet_s=5,
+            restore=reconnect,
+            cleanup=lambda: docker("rm", "-f", squatter, check=False),
+            measures=measures,
+        )
 
 
 def test_fault_e_gateway_container_restarted():
     fault = "e. gateway container restarted"
     for _ in range(fk.REPS):
         fk.steady()
-        ip_before = fk.underlay(GW1)[1]
+        ip_before = underlay(GW1)[1]
         start = time.monotonic()
-        fk.docker("restart", GW1)
+        docker("restart", GW1)
         restarted = time.monotonic() - start
-        ip_after = fk.underlay(GW1)[1]
+        ip_after = underlay(GW1)[1]
         matrix, control = _recover(fault, start, timeout=180)
         fk.record(fault, ip_changed=ip_before != ip_after, docker_restart_s=round(restarted, 1), recovery_s=matrix, bgp_bfd_s=control)
         _assert_config_unchanged(fault)
@@ -354,17 +413,14 @@ def test_fault_e_gateway_container_restarted():
 
 def test_fault_e_gateway_container_stopped_reported_then_started():
     """The same outage held open (stop, verify.yml, start): verify names the missing gateway."""
-    fault = "e. gateway container stopped, started"
-    fk.steady()
-    fk.docker("stop", GW1)
-    try:
-        fk.run_verify_expecting(fault, rf"^{GW1}: did not report", rf"cannot reach {GW1}")
-    finally:
-        start = time.monotonic()
-        fk.docker("start", GW1)
-    matrix, control = _recover(fault, start, timeout=180)
-    fk.record(fault, recovery_s=matrix, bgp_bfd_s=control)
-    _assert_config_unchanged(fault)
+    _hold(
+        "e. gateway container stopped, started",
+        0,
+        inject=lambda: docker("stop", GW1),
+        expect=(rf"^{GW1}: did not report", rf"cannot reach {GW1}"),
+        restore=lambda: docker("start", GW1),
+        timeout=180,
+    )
 
 
 def test_verify_passes_once_everything_healed():

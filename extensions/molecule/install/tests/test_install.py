@@ -1,23 +1,15 @@
 """The role on a bare Debian 12 host: packages installed, then a real tunnel."""
 
-import os
 import time
 
-import testinfra
-import testinfra.utils.ansible_runner
+from wgsdn_testkit.scenario import address, names
+from wgsdn_testkit.scenario import node as _host
 
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
-HOSTS = sorted(RUNNER.get_hosts("all"))
-ADDRESS = {name: RUNNER.get_variables(name)["wgsdn_address"] for name in HOSTS}
+HOSTS = names()
 BARE = HOSTS[0]
 IFACE = "wg0"
 
 testinfra_hosts = HOSTS
-
-
-def _host(name):
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
 
 
 def test_the_bare_host_had_nothing_and_got_everything():
@@ -49,7 +41,7 @@ def test_tunnel_works_both_ways():
             if other == name:
                 continue
             deadline = time.time() + 20
-            while (result := node.run(f"ping -c 2 -W 2 {ADDRESS[other]}")).rc != 0 and time.time() < deadline:
+            while (result := node.run(f"ping -c 2 -W 2 {address(other)}")).rc != 0 and time.time() < deadline:
                 time.sleep(1)
             assert result.rc == 0, f"{name} -> {other}: {result.stdout}"
         stamps = node.check_output(f"wg show {IFACE} latest-handshakes").split()[1::2]

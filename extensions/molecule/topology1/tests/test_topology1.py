@@ -5,17 +5,7 @@ handshakes, real pings over the overlay.
 """
 
 import pytest
-from tunnels import (  # noqa: F401  the shared checks: pytest runs them in this scenario
-    ADDRESS,
-    HOSTS,
-    IFACE,
-    ping_matrix,
-    test_config_is_root_0600,
-    test_every_host_pings_every_other_over_the_overlay,
-    test_handshakes_on_every_link,
-    test_redacted_copy_holds_no_key,
-    test_unit_runs_on_wireguard_go,
-)
+from wgsdn_testkit.tunnels import ADDRESS, HOSTS, IFACE, TestTunnels, ping_matrix  # noqa: F401  the shared checks and their fixture: pytest runs them in this scenario
 
 testinfra_hosts = HOSTS
 

@@ -5,30 +5,14 @@ Real WireGuard (wireguard-go under wg-quick@wg0 in systemd containers), real
 handshakes, real pings, and proof that device1 <-> device3 traffic crosses device2.
 """
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from tunnels import (  # noqa: F401  the shared checks: pytest runs them in this scenario
-    ADDRESS,
-    HOSTS,
-    IFACE,
-    INVENTORY,
-    RUNNER,
-    node,
-    ping,
-    ping_matrix,
-    test_config_is_root_0600,
-    test_every_host_pings_every_other_over_the_overlay,
-    test_handshakes_on_every_link,
-    test_redacted_copy_holds_no_key,
-    test_unit_runs_on_wireguard_go,
-)
+from wgsdn_testkit import scenario
+from wgsdn_testkit.playbooks import ROOT, playbook
+from wgsdn_testkit.scenario import node
+from wgsdn_testkit.tunnels import ADDRESS, HOSTS, IFACE, TestTunnels, ping, ping_matrix  # noqa: F401  the shared checks and their fixture: pytest runs them in this scenario
 
-GATEWAY = RUNNER.get_hosts("wgsdn_gateways")[0]
-DEVICES = sorted(RUNNER.get_hosts("wgsdn_devices"))
+GATEWAY = scenario.gateways()[0]
+DEVICES = scenario.devices()
 
 testinfra_hosts = HOSTS
 
@@ -102,17 +86,9 @@ def test_device_to_device_traffic_crosses_the_gateway():
 # These converge again with ansible-playbook (the same inventory and state file
 # Molecule uses) and put everything back at the end.
 
-ROOT = Path(__file__).resolve().parents[4]
-
 
 def _converge(*args):
-    env = dict(os.environ)
-    env["ANSIBLE_COLLECTIONS_PATH"] = str(ROOT / ".cache" / "collections")
-    env["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
-    env["ANSIBLE_NOCOLOR"] = "1"
-    playbook_cmd = Path(sys.executable).with_name("ansible-playbook")
-    cmd = [str(playbook_cmd) if playbook_cmd.exists() else "ansible-playbook", "-i", INVENTORY, str(ROOT / "playbooks" / "site.yml"), *args]
-    return subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=600)
+    return playbook("-i", scenario.inventory(), ROOT / "playbooks" / "site.yml", *args, timeout=600)
 
 
 def _pids():

@@ -1,1 +1,0 @@
-../../topology3/tests/fabric.py

@@ -1,1 +1,0 @@
-../../topology1/tests/tunnels.py

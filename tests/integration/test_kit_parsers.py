@@ -1,0 +1,70 @@
+"""The test kit's parsers of birdc, fping, ping -D and PLAY RECAP output (what the live checks judge by)."""
+
+from wgsdn_testkit import bird, ping, playbooks
+
+PROTOCOLS = """BIRD 2.0.12 ready.
+Name       Proto      Table      State  Since         Info
+device1    Direct     ---        up     10:00:00.000
+bgp_gw2    BGP        ---        up     10:00:01.123  Established
+  BGP state:          Established
+    Neighbor address: 10.0.0.5
+wgsdn_devices BGP     ---        start  10:00:00.000  Passive
+  BGP state:          Passive
+dev_1      BGP        ---        start  10:00:02.000  Connect
+  BGP state:          Connect
+    Neighbor address: 10.0.0.1
+"""
+
+BFD = """BIRD 2.0.12 ready.
+bfd1:
+IP address                Interface  State      Since         Interval  Timeout
+10.0.0.1                  wg0        Up         10:00:01.000    0.100    0.500
+10.0.0.5                  wg-gw2     Down       10:00:02.000    1.000    0.000
+"""
+
+
+def test_bgp_states_leave_out_the_device_template():
+    assert bird.parse_bgp_states(PROTOCOLS) == {"bgp_gw2": "Established", "dev_1": "Connect"}
+    assert bird.all_established(bird.parse_bgp_states(PROTOCOLS)) is None
+    assert bird.all_established({"bgp_gw2": "Established"}) == {"bgp_gw2": "Established"}
+    assert bird.all_established({}) is None
+
+
+def test_bfd_sessions():
+    assert bird.parse_bfd_sessions(BFD) == [("10.0.0.1", "wg0", "Up"), ("10.0.0.5", "wg-gw2", "Down")]
+    assert bird.bfd_up(BFD) == {"10.0.0.1"}
+
+
+def test_fping_loss_per_target():
+    out = "10.0.0.4 : xmt/rcv/%loss = 3/3/0%, min/avg/max = 0.10/0.20/0.30\n10.0.0.5 : xmt/rcv/%loss = 3/0/100%\n"
+    assert ping.parse_fping(out) == {"10.0.0.4": 0, "10.0.0.5": 100}
+
+
+def test_ping_stream_replies_by_sequence_and_gaps():
+    out = (
+        "PING 10.0.0.12 (10.0.0.12) 56(84) bytes of data.\n"
+        "[1700000000.100000] 64 bytes from 10.0.0.12: icmp_seq=1 ttl=63 time=0.5 ms\n"
+        "[1700000000.600000] 64 bytes from 10.0.0.12: icmp_seq=3 ttl=63 time=0.5 ms\n"
+        "\n--- 10.0.0.12 ping statistics ---\n3 packets transmitted, 2 received, 33% packet loss, time 20ms\n"
+    )
+    sent, received, replies = ping.parse_stream(out)
+    assert (sent, received, sorted(replies)) == (3, 2, [1, 3])
+    assert [round(g, 3) for g in ping.gaps(sorted(replies.values()))] == [0.5]
+
+
+def test_recap_and_changed_tasks():
+    out = """TASK [wgsdn.fabric.wireguard : Write the config] ***
+ok: [a]
+changed: [b]
+
+RUNNING HANDLER [wgsdn.fabric.wireguard : Sync wireguard peers] ***
+changed: [b]
+
+PLAY RECAP *********************************************************************
+a                          : ok=3    changed=0    unreachable=0    failed=0    skipped=1    rescued=0    ignored=0
+b                          : ok=4    changed=2    unreachable=0    failed=1    skipped=0    rescued=0    ignored=0
+"""
+    rows = playbooks.recap(out)
+    assert rows["a"]["changed"] == 0 and rows["b"] == {"ok": 4, "changed": 2, "unreachable": 0, "failed": 1, "skipped": 0, "rescued": 0, "ignored": 0}
+    assert playbooks.changed_tasks(out, "b") == {"wgsdn.fabric.wireguard : Write the config", "wgsdn.fabric.wireguard : Sync wireguard peers"}
+    assert playbooks.changed_tasks(out, "a") == set()

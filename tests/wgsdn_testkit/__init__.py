@@ -1,0 +1,30 @@
+"""The test kit of wgsdn.fabric: one set of helpers for the Molecule verifiers,
+the integration tests and bench/.
+
+- ``playbooks``: run ansible-playbook / ansible-doc against this checkout; read PLAY RECAP.
+- ``docker``: ``docker`` CLI calls and ``docker exec`` into the test containers.
+- ``bird``: parsers of ``birdc`` output (BGP states, BFD sessions).
+- ``ping``: fping rounds and timestamped ping streams with their gaps and losses.
+- ``scenario``: the hosts of the Molecule scenario under test (its inventory).
+- ``fabric``: live checks of a routed fabric (BGP/BFD up, routes, failover timing).
+- ``tunnels`` / ``routed``: the checks every WireGuard-only / routed scenario runs
+  (``TestTunnels``, ``TestRoutedFabric``), bound into a scenario's test module.
+
+Importable as ``wgsdn_testkit``: pytest puts ``tests/`` on the path (pyproject.toml),
+bench scripts insert it themselves. Importing it makes this checkout importable as
+``ansible_collections.wgsdn.fabric`` (the link tools/link-collection.sh makes).
+"""
+
+import os
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+COLLECTIONS = ROOT / ".cache" / "collections"
+
+_link = COLLECTIONS / "ansible_collections" / "wgsdn" / "fabric"
+if not _link.exists():
+    _link.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(ROOT, _link)
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))

@@ -1,0 +1,96 @@
+"""Reachability from inside the containers: fping rounds and timestamped 10 ms ping streams."""
+
+import itertools
+import re
+import subprocess
+import time
+
+from wgsdn_testkit.docker import docker_exec
+
+
+def parse_fping(text):
+    """{target: loss percent} from `fping -q -c N` output."""
+    loss = {}
+    for line in text.splitlines():
+        m = re.match(r"^(\S+)\s+:\s+xmt/rcv/%loss = \d+/\d+/(\d+)%", line)
+        if m:
+            loss[m.group(1)] = int(m.group(2))
+    return loss
+
+
+def ping_all(h, targets, count=3):
+    """fping every target from a testinfra host; {target: loss percent}."""
+    r = h.run(f"fping -q -c {count} -p 100 -t 500 {' '.join(targets)}")
+    return parse_fping(r.stdout + r.stderr)
+
+
+def parse_stream(out):
+    """(sent, received, {icmp_seq: reply epoch seconds}) of a finished `ping -D -n` run."""
+    replies = {int(m.group(2)): float(m.group(1)) for m in re.finditer(r"^\[(\d+\.\d+)\] \d+ bytes from \S+ icmp_seq=(\d+)", out, re.M)}
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+    assert m and replies, out[-2000:]
+    return int(m.group(1)), int(m.group(2)), replies
+
+
+def gaps(times):
+    """Reply-to-reply gaps (seconds) of sorted reply times."""
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+def start_ping_stream(src, dst, seconds, interval=0.01):
+    """A timestamped ping stream (`ping -D -i 0.01`) run inside ``src``'s container for ``seconds``."""
+    return subprocess.Popen(
+        ["docker", "exec", src, "ping", "-D", "-n", "-i", str(interval), "-W", "1", "-w", str(seconds), dst],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def ping_stream_stats(proc, timeout=120):
+    """{sent, received, lost, replies: [epoch seconds], longest_gap_ms} of a finished stream."""
+    out, _ = proc.communicate(timeout=timeout)
+    sent, received, by_seq = parse_stream(out)
+    replies = sorted(by_seq.values())
+    return {
+        "sent": sent,
+        "received": received,
+        "lost": sent - received,
+        "replies": replies,
+        "longest_gap_ms": max(gaps(replies), default=0) * 1000,
+    }
+
+
+class PingStream:
+    """`ping -D -i 0.01 -c N` inside a container, stopped with SIGINT when the change is done.
+
+    Loss is counted by sequence number over every request sent at least one
+    second before the stop (later ones may legitimately still be in flight).
+    """
+
+    def __init__(self, src, dst, count=60000):
+        self.src = src
+        self.pid = docker_exec(
+            src,
+            f"rm -f /tmp/stream.log; setsid ping -D -n -W 1 -i 0.01 -c {count} {dst} >/tmp/stream.log 2>&1 </dev/null & echo $!",
+        ).strip()
+        assert self.pid.isdigit(), self.pid
+        time.sleep(1.5)  # some replies before the change begins
+
+    def stop(self, settle=1.5):
+        time.sleep(settle)
+        docker_exec(self.src, f"kill -INT {self.pid}; while kill -0 {self.pid} 2>/dev/null; do sleep 0.05; done")
+        sent, _, replies = parse_stream(docker_exec(self.src, "cat /tmp/stream.log"))
+        judged = range(1, sent - int(settle * 100) + 1)  # answered or not, these had >= 1 s
+        lost = [seq for seq in judged if seq not in replies]
+        times = sorted(replies.values())
+        between = gaps(times)
+        return {
+            "sent": sent,
+            "judged": len(judged),
+            "lost": len(lost),
+            "first_lost": lost[:5],
+            "first_reply": times[0],
+            "last_reply": times[-1],
+            "longest_gap_ms": round(max(between) * 1000) if between else 0,
+        }

@@ -1,0 +1,55 @@
+"""Run the collection's playbooks and ansible-doc against this checkout, and read their output."""
+
+import re
+import subprocess
+import time
+
+from ansible_collections.wgsdn.fabric.tests.unit import ansible_run
+from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import ROOT, ansible_doc, write_inventory  # noqa: F401  (the kit's users import them here)
+
+
+def env(**overrides):
+    """The unit runner's environment (this checkout as the collection, its ansible.cfg, no colours, the venv first) plus ``overrides``."""
+    return {**ansible_run.env(), **overrides}
+
+
+def playbook(*args, cwd=None, timeout=None, merge_output=False, **env_overrides):
+    """``ansible-playbook ARGS`` (never raises on failure).
+
+    Returns the CompletedProcess with ``.seconds`` (wall time) and ``.out``
+    (stdout then stderr; with ``merge_output`` both are interleaved in ``stdout``).
+    """
+    start = time.monotonic()
+    run = subprocess.run(
+        [ansible_run.tool("ansible-playbook"), *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
+        text=True,
+        env=env(**env_overrides),
+        cwd=cwd or ROOT,
+        timeout=timeout,
+        check=False,
+    )
+    run.seconds = time.monotonic() - start
+    run.out = run.stdout + (run.stderr or "")
+    return run
+
+
+def recap(output):
+    """``{host: {ok, changed, unreachable, failed, ...}}`` from a PLAY RECAP."""
+    rows = {}
+    for m in re.finditer(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", output, re.M):
+        rows[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+    return rows
+
+
+def changed_tasks(output, host):
+    """Names of the tasks and handlers that reported ``changed`` for ``host``."""
+    tasks, current = set(), None
+    for line in output.splitlines():
+        m = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.+?)\] \*", line)
+        if m:
+            current = m.group(1)
+        elif line.startswith(f"changed: [{host}]"):
+            tasks.add(current)
+    return tasks

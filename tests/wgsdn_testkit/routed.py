@@ -1,0 +1,22 @@
+"""Checks shared by the routed scenarios (topology3, dualhomed): every link watched by
+BFD, every host reaching every other. A scenario's test module binds ``TestRoutedFabric``
+where these checks should run in its order, and pytest runs them there for every host.
+"""
+
+import pytest
+
+from wgsdn_testkit import fabric, ping, scenario
+
+
+class TestRoutedFabric:
+    """The checks every routed scenario runs on every host."""
+
+    @pytest.mark.parametrize("name", scenario.names())
+    def test_bfd_up_on_every_link(self, name):
+        fabric.assert_bfd_up_on_every_link(name)
+
+    @pytest.mark.parametrize("name", scenario.names())
+    def test_ping_matrix(self, name):
+        targets = [scenario.address(n) for n in scenario.names() if n != name]
+        loss = ping.ping_all(scenario.host(name), targets)
+        assert loss == {t: 0 for t in targets}, loss
