@@ -16,9 +16,10 @@ apt-get update
 # python3-venv: the controller's venv. docker-cli: testinfra's docker backend
 # and the verifiers' `docker pause` (the engine is the host's). bird2: the
 # render test's `bird -p -c` parses with Debian 13's BIRD 2.17 (never started).
-# make, git, procps: what the test targets call.
+# graphviz: the diagram unit test renders DOT (tools/host-packages.sh on the host).
+# make, procps: what the test targets call.
 apt-get install -y --no-install-recommends \
-    python3-venv docker-cli bird2 make git procps
+    python3-venv docker-cli bird2 graphviz make procps
 rm -f /usr/sbin/policy-rc.d
 
 python3 -m venv /opt/wgsdn-controller
