@@ -28,7 +28,7 @@ SUITES=()
 for a in "$@"; do
     case "$a" in
         --force) FORCE=1 ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         bookworm|trixie) SUITES+=("$a") ;;
         *) die "unknown argument: $a (usage: $0 [--force] [bookworm] [trixie])" ;;
     esac
