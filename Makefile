@@ -6,16 +6,18 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath .cache/collections)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: help venv demo demo-down test unit integration lint molecule bench clean dist ee-check ansible-test release-check
+.PHONY: help venv demo demo-down test unit integration lint molecule bench clean dist ee-check ansible-test release-check test-core221
 
 help:
 	@echo "make demo       bring up a demo overlay in local containers and show it working"
 	@echo "make demo-down  remove the demo containers"
 	@echo "make test       every test: unit, lint, Molecule scenarios (installs what it needs)"
-	@echo "make unit | integration | lint | molecule | bench"
+	@echo "make unit | integration | lint | molecule | test-core221 | bench"
 	@echo "make dist       build the release tarball into dist/"
 	@echo "make ansible-test  ansible-test sanity and units on the built collection"
 	@echo "make release-check  tarball tests, galaxy-importer, ansible-test sanity + units, ansible-builder create, changelog lint"
+	@echo "make test-core221  unit tests, render.yml and the mixed Debian 12/13 dualhomed scenario"
+	@echo "                   with ansible-core 2.21 (Debian 13 controller container)"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	python3 -m venv $(VENV)
@@ -47,7 +49,7 @@ molecule: venv
 	bash tools/ensure-test-env.sh
 	flock /tmp/wgsdn-molecule.lock molecule test --all
 
-test: unit integration lint ee-check ansible-test molecule
+test: unit integration lint ee-check ansible-test molecule test-core221
 
 # Release: the tarball (galaxy.yml `manifest:` lists what ships), and the ecosystem's own checks on it.
 # The release tools live in a venv of their own: galaxy-importer must see ansible-core alone.
@@ -80,6 +82,12 @@ release-check: dist $(RELEASE_VENV)/.installed
 	$(MAKE) ansible-test
 	bash tools/ee-check.sh $(TARBALL) $(RELEASE_VENV)/bin
 	PATH=$(abspath $(RELEASE_VENV))/bin:$$PATH antsibull-changelog lint
+
+# ansible-core 2.21 needs Python >= 3.12: it runs in wgsdn/controller:trixie
+# (Debian 13's Python 3.13), built with the test images by ensure-test-env.
+test-core221: venv
+	bash tools/ensure-test-env.sh
+	bash tools/controller-run.sh bash tools/controller-test.sh
 
 bench: venv
 	bash bench/run.sh

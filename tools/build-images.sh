@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Build the local test images used by Molecule, once, cached:
-#   wgsdn/debian-systemd:bookworm  Debian 12, systemd as PID 1, python3, iproute2, ping
-#   wgsdn/node:bookworm            + bird2, wireguard-tools, wireguard-go, tcpdump, ...
+# Build the local test images used by Molecule, once, cached, for each
+# supported Debian release (SUITE = bookworm: Debian 12, trixie: Debian 13):
+#   wgsdn/debian-systemd:SUITE  systemd as PID 1, python3, iproute2, ping
+#   wgsdn/node:SUITE            + bird2, wireguard-tools, wireguard-go, tcpdump, ...
+# and the newer-Ansible controller (ansible-core 2.21 needs Python >= 3.12;
+# Debian 13 ships 3.13; run it with tools/controller-run.sh):
+#   wgsdn/controller:trixie     Debian 13 + the pinned venv of
+#                               tools/images/controller/requirements-core221.txt
 #
-# Base: `docker pull debian:bookworm` when a registry answers within
+# Base: `docker pull debian:SUITE` when a registry answers within
 # WGSDN_PULL_TIMEOUT seconds (default 20); otherwise (normal here) a minbase
 # rootfs made locally from Debian's mirror and loaded with `docker import`:
 # mmdebstrap (faster) or debootstrap (WGSDN_ROOTFS_BUILDER=debootstrap, and
@@ -11,29 +16,30 @@
 # Cache: each image carries a label with the hash of its build inputs (this
 # script + its tools/images/<name>/ context); a matching image is not rebuilt.
 #
-# Usage: tools/build-images.sh [--force]
+# Usage: tools/build-images.sh [--force] [SUITE...]   (default: bookworm trixie;
+#        the controller is built with trixie)
 set -euo pipefail
 
 log() { printf '[build-images] %s\n' "$*" >&2; }
 die() { printf '[build-images] ERROR: %s\n' "$*" >&2; exit 1; }
 
 FORCE=0
+SUITES=()
 for a in "$@"; do
     case "$a" in
         --force) FORCE=1 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-        *) die "unknown argument: $a (usage: $0 [--force])" ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        bookworm|trixie) SUITES+=("$a") ;;
+        *) die "unknown argument: $a (usage: $0 [--force] [bookworm] [trixie])" ;;
     esac
 done
+[ "${#SUITES[@]}" -gt 0 ] || SUITES=(bookworm trixie)
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CTX="$HERE/images"
-SUITE=bookworm
 MIRROR="${WGSDN_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 PULL_TIMEOUT="${WGSDN_PULL_TIMEOUT:-20}"
-BASE_IMAGE="wgsdn/debian-systemd:$SUITE"
-NODE_IMAGE="wgsdn/node:$SUITE"
-ROOTFS_IMAGE="wgsdn/rootfs:$SUITE"
+CONTROLLER_IMAGE="wgsdn/controller:trixie"
 LABEL=org.wgsdn.inputs-hash
 ROOTFS_PKGS=systemd,systemd-sysv,dbus,python3,iproute2,iputils-ping,ca-certificates
 export DOCKER_BUILDKIT=0   # Debian's docker.io has no buildx; use the classic builder.
@@ -41,9 +47,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 timeout 15 docker info >/dev/null 2>&1 || die "no Docker engine answers (run tools/docker-engine.sh first)"
 
-# Hash of this script and of the given context directories (content + relative names).
+# Hash of the suite, this script and the given context directories (content + relative names).
 inputs_hash() {
     {
+        echo "$SUITE"
         sha256sum < "$HERE/build-images.sh"
         local d
         for d in "$@"; do
@@ -141,12 +148,12 @@ rootfs_debootstrap() {
     log "imported $ROOTFS_IMAGE in $(elapsed "$t0")"
 }
 
-build() {  # image context hash base
-    local image="$1" ctx="$2" h="$3" base="$4" t0 out
+build() {  # image context hash base [context dir]
+    local image="$1" ctx="$2" h="$3" base="$4" dir="${5:-$CTX/$2}" t0 out
     t0=$(date +%s)
     out="$(mktemp /tmp/wgsdn-build.XXXXXX)"
-    if ! docker build --pull=false --build-arg "BASE=$base" --label "$LABEL=$h" \
-            -t "$image" "$CTX/$ctx" > "$out" 2>&1; then
+    if ! docker build --pull=false --build-arg "BASE=$base" --build-arg "SUITE=$SUITE" \
+            --label "$LABEL=$h" -t "$image" "$dir" > "$out" 2>&1; then
         tail -n 40 "$out" >&2; rm -f "$out"
         die "docker build of $image failed"
     fi
@@ -154,25 +161,52 @@ build() {  # image context hash base
     log "built $image in $(elapsed "$t0")"
 }
 
+# The controller installs its venv from PyPI. Where HTTPS leaves through an
+# intercepting proxy, the host trusts extra CAs (/usr/local/share/ca-certificates);
+# the build gets a copy of them (not part of the hash: they belong to the machine).
+build_controller() {  # hash
+    local dir
+    dir="$(mktemp -d /tmp/wgsdn-controller-ctx.XXXXXX)"
+    cp -a "$CTX/controller/." "$dir/"
+    mkdir -p "$dir/host-ca"
+    find /usr/local/share/ca-certificates -name '*.crt' -type f -exec cp {} "$dir/host-ca/" \; 2>/dev/null || true
+    build "$CONTROLLER_IMAGE" controller "$1" "wgsdn/debian-systemd:trixie" "$dir"
+    rm -rf "$dir"
+}
+
 T0=$(date +%s)
-H_ROOTFS="$(inputs_hash)"
-H_BASE="$(inputs_hash debian-systemd)"
-H_NODE="$(inputs_hash debian-systemd node)"
+for SUITE in "${SUITES[@]}"; do
+    BASE_IMAGE="wgsdn/debian-systemd:$SUITE"
+    NODE_IMAGE="wgsdn/node:$SUITE"
+    ROOTFS_IMAGE="wgsdn/rootfs:$SUITE"
+    H_ROOTFS="$(inputs_hash)"
+    H_BASE="$(inputs_hash debian-systemd)"
+    H_NODE="$(inputs_hash debian-systemd node)"
 
-if up_to_date "$BASE_IMAGE" "$H_BASE"; then
-    log "$BASE_IMAGE up to date ($H_BASE)"
-    rebuilt_base=0
-else
-    from="$(base_rootfs "$H_ROOTFS")"
-    build "$BASE_IMAGE" debian-systemd "$H_BASE" "$from"
-    rebuilt_base=1
-fi
+    if up_to_date "$BASE_IMAGE" "$H_BASE"; then
+        log "$BASE_IMAGE up to date ($H_BASE)"
+        rebuilt_base=0
+    else
+        from="$(base_rootfs "$H_ROOTFS")"
+        build "$BASE_IMAGE" debian-systemd "$H_BASE" "$from"
+        rebuilt_base=1
+    fi
 
-if [ "$rebuilt_base" -eq 0 ] && up_to_date "$NODE_IMAGE" "$H_NODE"; then
-    log "$NODE_IMAGE up to date ($H_NODE)"
-else
-    build "$NODE_IMAGE" node "$H_NODE" "$BASE_IMAGE"
-fi
+    if [ "$rebuilt_base" -eq 0 ] && up_to_date "$NODE_IMAGE" "$H_NODE"; then
+        log "$NODE_IMAGE up to date ($H_NODE)"
+    else
+        build "$NODE_IMAGE" node "$H_NODE" "$BASE_IMAGE"
+    fi
+
+    if [ "$SUITE" = trixie ]; then
+        H_CONTROLLER="$(inputs_hash debian-systemd controller)"
+        if [ "$rebuilt_base" -eq 0 ] && up_to_date "$CONTROLLER_IMAGE" "$H_CONTROLLER"; then
+            log "$CONTROLLER_IMAGE up to date ($H_CONTROLLER)"
+        else
+            build_controller "$H_CONTROLLER"
+        fi
+    fi
+done
 
 # Drop dangling layers of earlier builds.
 docker image prune -f >/dev/null 2>&1 || true

@@ -3,7 +3,8 @@
 # run the collection's Molecule scenarios. Idempotent and fast when done.
 #   1. tools/docker-engine.sh      Docker engine answers (Debian docker.io)
 #   2. tools/docker-user-rules.sh  test prefixes can't leave via Docker NAT
-#   3. tools/build-images.sh       wgsdn/debian-systemd + wgsdn/node images
+#   3. tools/build-images.sh       wgsdn/debian-systemd + wgsdn/node images (Debian 12
+#                                  and 13) and wgsdn/controller:trixie (ansible-core 2.21)
 #   4. tools/link-collection.sh    .cache/collections/.../wgsdn/fabric -> repo
 # Needs root on Debian 12; works non-interactively (CI=true, no stdin).
 # Extra arguments go to build-images.sh (e.g. --force).

@@ -1,17 +1,40 @@
 #!/bin/bash
-# Runs inside `docker build` for wgsdn/debian-systemd:bookworm.
+# Runs inside `docker build` for wgsdn/debian-systemd:$SUITE (bookworm or trixie).
 set -euo pipefail
+: "${SUITE:?build argument SUITE (bookworm or trixie) missing}"
 
 pkgs=(systemd systemd-sysv dbus python3 iproute2 iputils-ping ca-certificates)
 
 # Sources: the main archive plus updates and security, so apt works inside the
-# container like on a normal bookworm host (the debootstrap rootfs only has main).
+# container like on a normal host of that release (the debootstrap rootfs only
+# has main), in the format its installer writes: one-line sources.list on
+# Debian 12, deb822 debian.sources on Debian 13.
 rm -f /etc/apt/sources.list.d/debian.sources
-cat > /etc/apt/sources.list <<'SRC'
-deb http://deb.debian.org/debian bookworm main
-deb http://deb.debian.org/debian bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
+case "$SUITE" in
+    bookworm)
+        cat > /etc/apt/sources.list <<SRC
+deb http://deb.debian.org/debian $SUITE main
+deb http://deb.debian.org/debian $SUITE-updates main
+deb http://deb.debian.org/debian-security $SUITE-security main
 SRC
+        ;;
+    *)
+        rm -f /etc/apt/sources.list
+        cat > /etc/apt/sources.list.d/debian.sources <<SRC
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: $SUITE $SUITE-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: $SUITE-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+        ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs inside `docker build` for wgsdn/node:bookworm.
+# Runs inside `docker build` for wgsdn/node:bookworm and wgsdn/node:trixie.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
