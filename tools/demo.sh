@@ -82,9 +82,9 @@ start_containers() {
     log "starting the containers (extensions/molecule/create.yml), waiting for systemd (prepare.yml)"
     nodes="$(awk -v image="$IMAGE" '{ printf "%s{\"name\": \"%s\", \"hostname\": \"%s\", \"image\": \"%s\"}", (NR > 1 ? ", " : ""), $2, $1, image }' <<<"$hosts")"
     ansible-playbook -i localhost, "$ROOT/extensions/molecule/create.yml" \
-        -e "{\"wgsdn_test_nodes\": [$nodes], \"wgsdn_test_network\": \"$NETWORK\", \"wgsdn_test_labels\": {\"$LABEL\": \"1\"}}" >/dev/null ||
+        -e "{\"wgsdn_test_nodes\": [$nodes], \"wgsdn_test_network\": \"$NETWORK\", \"wgsdn_test_labels\": {\"$LABEL\": \"1\"}}" ||
         die "extensions/molecule/create.yml failed"
-    ansible-playbook -i "$INVENTORY" "$ROOT/extensions/molecule/prepare.yml" >/dev/null ||
+    ansible-playbook -i "$INVENTORY" "$ROOT/extensions/molecule/prepare.yml" ||
         die "systemd did not finish booting in every container (extensions/molecule/prepare.yml)"
 }
 
@@ -102,9 +102,10 @@ converge() {
 show() {
     local rc=0
     ansible-playbook -i "$INVENTORY" "$ROOT/playbooks/verify.yml" || rc=$?
-    if ansible-playbook -i "$INVENTORY" "$ROOT/playbooks/diagram.yml" -e "wgsdn_diagram_dir=$INVENTORY/diagram" >/dev/null 2>&1; then
+    # A hidden directory: Ansible would read anything else in the inventory directory as inventory.
+    if ansible-playbook -i "$INVENTORY" "$ROOT/playbooks/diagram.yml" -e "wgsdn_diagram_dir=$INVENTORY/.diagram" >/dev/null 2>&1; then
         echo
-        echo "Topology diagram (from the inventory): $INVENTORY/diagram/topology.md (Mermaid), topology.dot (Graphviz)"
+        echo "Topology diagram (from the inventory): $INVENTORY/.diagram/topology.md (Mermaid), topology.dot (Graphviz)"
     fi
     return "$rc"
 }
