@@ -4,7 +4,7 @@ Each size runs in a fresh process so peak memory (ru_maxrss) is its own. "cold"
 allocates everything (keys made, state written); "warm" re-plans from the
 state file, which is what every later run does.
 
-    python bench/plan.py [SIZES...]
+    python bench/plan.py [--stack ipv4|dual|ipv6] [SIZES...]
 """
 
 import json
@@ -26,8 +26,8 @@ from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import comput
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile  # noqa: E402
 
 
-def measure(total):
-    gateways, devices, hostvars = synthetic(total)
+def measure(total, stack):
+    gateways, devices, hostvars = synthetic(total, stack)
     with tempfile.TemporaryDirectory() as tmp:
         state = StateFile(os.path.join(tmp, "state.json"))
         start = time.perf_counter()
@@ -50,14 +50,19 @@ def measure(total):
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "--one":
-        print(json.dumps(measure(int(sys.argv[2]))))
+    args = sys.argv[1:]
+    stack = "ipv4"
+    if args[:1] == ["--stack"]:
+        stack, args = args[1], args[2:]
+    if args[:1] == ["--one"]:
+        print(json.dumps(measure(int(args[1]), stack)))
         return
-    sizes = [int(a) for a in sys.argv[1:]] or [100, 1000, 10000]
+    sizes = [int(a) for a in args] or [100, 1000, 10000]
+    print(f"stack: {stack}")
     print("| hosts | gateways | cold plan (s) | warm plan (s) | peak RSS (MiB) |")
     print("|---:|---:|---:|---:|---:|")
     for size in sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([sys.executable, __file__, "--stack", stack, "--one", str(size)], capture_output=True, text=True, check=True).stdout
         r = json.loads(out)
         print(f"| {r['hosts']:,} | {r['gateways']} | {r['cold_s']} | {r['warm_s']} | {r['peak_rss_mib']} |")
 

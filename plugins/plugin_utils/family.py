@@ -31,6 +31,7 @@ class Family:
     bird_suffix: str  # appended to BIRD protocol and filter names ("" keeps IPv4's names)
     session_suffix: str  # appended to BGP session names ("" keeps IPv4's names)
     kernel_neighbour_routes: bool  # BIRD may install "N/len via N" for a link neighbour N (IPv6 refuses next hops behind such a route)
+    kernel_metric_offset: int  # added to BIRD's kernel metric so the kernel's connected routes (IPv6: metric 256) always rank first
     forwarding_sysctl: str  # the sysctl that makes a host forward this family
     state_key: str  # key of a host's address in the state file
     state_network_key: str  # key of the prefix the state file allocated from
@@ -80,6 +81,7 @@ IPV4 = Family(
     bird_suffix="",
     session_suffix="",
     kernel_neighbour_routes=True,
+    kernel_metric_offset=0,
     forwarding_sysctl="net.ipv4.ip_forward",
     state_key="address",
     state_network_key="network",
@@ -99,6 +101,7 @@ IPV6 = Family(
     bird_suffix="6",
     session_suffix="_v6",
     kernel_neighbour_routes=False,
+    kernel_metric_offset=1024,
     forwarding_sysctl="net.ipv6.conf.all.forwarding",
     state_key="address6",
     state_network_key="network6",

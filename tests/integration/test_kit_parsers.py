@@ -13,6 +13,10 @@ wgsdn_devices BGP     ---        start  10:00:00.000  Passive
 dev_1      BGP        ---        start  10:00:02.000  Connect
   BGP state:          Connect
     Neighbor address: 10.0.0.1
+wgsdn_devices6 BGP    ---        start  10:00:00.000  Passive
+  BGP state:          Passive
+dev6_1     BGP        ---        up     10:00:02.000  Established
+  BGP state:          Established
 """
 
 BFD = """BIRD 2.0.12 ready.
@@ -20,19 +24,20 @@ bfd1:
 IP address                Interface  State      Since         Interval  Timeout
 10.0.0.1                  wg0        Up         10:00:01.000    0.100    0.500
 10.0.0.5                  wg-gw2     Down       10:00:02.000    1.000    0.000
+fd00:10::5                wg-gw2     Up         10:00:02.000    0.100    0.500
 """
 
 
-def test_bgp_states_leave_out_the_device_template():
-    assert bird.parse_bgp_states(PROTOCOLS) == {"bgp_gw2": "Established", "dev_1": "Connect"}
+def test_bgp_states_leave_out_the_device_templates():
+    assert bird.parse_bgp_states(PROTOCOLS) == {"bgp_gw2": "Established", "dev_1": "Connect", "dev6_1": "Established"}
     assert bird.all_established(bird.parse_bgp_states(PROTOCOLS)) is None
     assert bird.all_established({"bgp_gw2": "Established"}) == {"bgp_gw2": "Established"}
     assert bird.all_established({}) is None
 
 
 def test_bfd_sessions():
-    assert bird.parse_bfd_sessions(BFD) == [("10.0.0.1", "wg0", "Up"), ("10.0.0.5", "wg-gw2", "Down")]
-    assert bird.bfd_up(BFD) == {"10.0.0.1"}
+    assert bird.parse_bfd_sessions(BFD) == [("10.0.0.1", "wg0", "Up"), ("10.0.0.5", "wg-gw2", "Down"), ("fd00:10::5", "wg-gw2", "Up")]
+    assert bird.bfd_up(BFD) == {"10.0.0.1", "fd00:10::5"}
 
 
 def test_fping_loss_per_target():

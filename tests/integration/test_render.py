@@ -148,14 +148,8 @@ def test_topology_3_matches_the_article_and_every_bird_conf_parses(tmp_path):
     assert re.search(r"protocol bgp wgsdn_uplink1 \{[^}]*neighbor 10\.0\.0\.2 external;", bird["device1"])
     assert "bfd on;" in bird["device1"]
 
+    assert _parse_every_bird_conf(out, tmp_path) == bird
     parser = subprocess.run(["bash", str(ROOT / "tools" / "bird-parser.sh")], capture_output=True, text=True, check=True).stdout.strip()
-    for host, text in bird.items():
-        # Parse each bird.conf together with the fragments it includes, from the render tree.
-        included = out / host / "etc" / "bird"
-        checked = tmp_path / f"{host}-bird.conf"
-        checked.write_text(text.replace('include "/etc/bird/', f'include "{included}/'))
-        result = subprocess.run([parser, "-p", "-c", str(checked)], capture_output=True, text=True, check=False)
-        assert result.returncode == 0, f"{host}: {result.stderr}"
     broken = tmp_path / "broken.conf"
     broken.write_text(bird["gateway1"].replace("protocol device {", "protocol device {{"))
     assert subprocess.run([parser, "-p", "-c", str(broken)], capture_output=True, check=False).returncode != 0
@@ -187,3 +181,38 @@ def test_render_writes_what_ansible_builtin_template_writes_and_is_idempotent(tm
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
     assert recap(again) == dict.fromkeys(recap(again), 0) and len(recap(again)) == 6
     assert tree(out) == rendered
+
+
+def _parse_every_bird_conf(out, tmp_path):
+    """Parse each rendered bird.conf with BIRD, together with the fragments it includes from the render tree; {host: text}."""
+    parser = subprocess.run(["bash", str(ROOT / "tools" / "bird-parser.sh")], capture_output=True, text=True, check=True).stdout.strip()
+    bird = {p.parts[-4]: p.read_text() for p in out.glob("*/etc/bird/bird.conf")}
+    for host, text in bird.items():
+        checked = tmp_path / f"{host}-bird.conf"
+        checked.write_text(text.replace('include "/etc/bird/', f'include "{out / host / "etc" / "bird"}/'))
+        result = subprocess.run([parser, "-p", "-c", str(checked)], capture_output=True, text=True, check=False)
+        assert result.returncode == 0, f"{host}: {result.stderr}"
+    return bird
+
+
+@pytest.mark.parametrize("stack", ["dual", "ipv6"])
+def test_dual_stack_and_ipv6_only_render_and_parse(tmp_path, stack):
+    gateways, devices, hostvars = article_topology(3)
+    for values in hostvars.values():
+        values["wgsdn_network6"] = "fd00:10::/64"
+        if stack == "ipv6":
+            del values["wgsdn_network"], values["wgsdn_address"]
+    hostvars["device4"]["wgsdn_uplinks"] = ["gateway2", "gateway1"]
+    hostvars["device3"]["wgsdn_subnets"] = ["fd00:3::/64"]
+    write_inventory(tmp_path, gateways, devices, hostvars)
+    out = tmp_path / "out"
+    run = playbook("-i", tmp_path / "hosts.yml", ROOT / "playbooks" / "render.yml", "-e", f"wgsdn_render_dir={out}")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    bird = _parse_every_bird_conf(out, tmp_path)
+    assert set(bird) == set(gateways + devices)
+    assert "protocol kernel wgsdn_kernel6" in bird["gateway1"] and "protocol bgp bgp_gateway2_v6" in bird["gateway1"]
+    assert ("protocol bgp bgp_gateway2 {" in bird["gateway1"]) == (stack == "dual")
+    uplink = (out / "device4" / "etc" / "wireguard" / "wg-gateway1.conf").read_text()
+    assert "PostUp = ip -6 address add fd00:10::" in uplink
+    assert ("PostUp = ip -4 address add" in uplink) == (stack == "dual")
+    assert "fd00:3::/64" in uplink and "fd00:10::/64" in uplink

@@ -6,14 +6,15 @@ import re
 def parse_bgp_states(text):
     """{protocol: BGP state} of every BGP protocol in `birdc show protocols all` output.
 
-    The dynamic device sessions' template (`wgsdn_devices`, always "Passive") is
-    not a session and is left out; the sessions it spawns (`dev_N`) are kept.
+    The dynamic device sessions' templates (`wgsdn_devices`, `wgsdn_devices6`,
+    always "Passive") are not sessions and are left out; the sessions they spawn
+    (`dev_N`, `dev6_N`) are kept.
     """
     states, current = {}, None
     for line in text.splitlines():
         m = re.match(r"^(\S+)\s+BGP\s", line)
         if m:
-            current = None if m.group(1) == "wgsdn_devices" else m.group(1)
+            current = None if re.fullmatch(r"wgsdn_devices\d*", m.group(1)) else m.group(1)
             if current:
                 states[current] = None
             continue
@@ -32,7 +33,7 @@ def parse_bfd_sessions(text):
     """[(neighbour address, interface, state)] from `birdc show bfd sessions` output."""
     sessions = []
     for line in text.splitlines():
-        m = re.match(r"^(\d+\.\d+\.\d+\.\d+)\s+(\S+)\s+(\S+)\s", line)
+        m = re.match(r"^((?:\d+\.){3}\d+|[0-9a-fA-F]*:[0-9a-fA-F:]+)\s+(\S+)\s+(\S+)\s", line)
         if m:
             sessions.append(m.groups())
     return sessions

@@ -58,9 +58,14 @@ def assert_bfd_up_on_every_link(name, timeout=60):
     assert {s[0] for s in sessions} == set(expected), sessions
 
 
+def _ip(prefix):
+    """``ip -4`` or ``ip -6``, by the family of ``prefix``."""
+    return "ip -6" if ":" in prefix else "ip -4"
+
+
 def kernel_route(h, prefix):
     """The kernel's route for exactly ``prefix`` (empty when there is none)."""
-    return h.check_output(f"ip -4 route show exact {prefix}")
+    return h.check_output(f"{_ip(prefix)} route show exact {prefix}")
 
 
 def time_until_route_gone(observer, prefix, victim, timeout=5.0):
@@ -73,7 +78,7 @@ def time_until_route_gone(observer, prefix, victim, timeout=5.0):
     """
     script = (
         f"end=$(( $(date +%s) + {int(timeout) + 1} )); "
-        f"while ip -4 route show exact {prefix} | grep -q .; do "
+        f"while {_ip(prefix)} route show exact {prefix} | grep -q .; do "
         f'[ "$(date +%s)" -ge "$end" ] && {{ echo timeout; exit 1; }}; sleep 0.02; done; date +%s%N'
     )
     poller = subprocess.Popen(["docker", "exec", observer, "bash", "-c", script], stdout=subprocess.PIPE, text=True)

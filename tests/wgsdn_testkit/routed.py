@@ -1,5 +1,5 @@
 """Checks shared by the routed scenarios (topology3, dualhomed): every link watched by
-BFD, every host reaching every other. A scenario's test module binds ``TestRoutedFabric``
+BFD, every host reaching every other in every address family it has. A scenario's test module binds ``TestRoutedFabric``
 where these checks should run in its order, and pytest runs them there for every host.
 """
 
@@ -17,6 +17,6 @@ class TestRoutedFabric:
 
     @pytest.mark.parametrize("name", scenario.names())
     def test_ping_matrix(self, name):
-        targets = [scenario.address(n) for n in scenario.names() if n != name]
+        targets = [a for n in scenario.names() if n != name for a in scenario.addresses(n)]
         loss = ping.ping_all(scenario.host(name), targets)
         assert loss == {t: 0 for t in targets}, loss

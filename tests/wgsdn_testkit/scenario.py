@@ -36,8 +36,19 @@ def variables(name):
     return _runner().get_variables(name)
 
 
+def addresses(name):
+    """The host's pinned overlay addresses: IPv4 (wgsdn_address) first, then IPv6 (wgsdn_address6)."""
+    values = variables(name)
+    return [values[v] for v in ("wgsdn_address", "wgsdn_address6") if v in values]
+
+
 def address(name):
-    return variables(name)["wgsdn_address"]
+    """The host's first pinned overlay address (IPv4, or IPv6 on an IPv6-only overlay)."""
+    return addresses(name)[0]
+
+
+def address6(name):
+    return variables(name)["wgsdn_address6"]
 
 
 def link_name(name):
@@ -49,12 +60,12 @@ def uplinks(device):
 
 
 def expected_bfd_neighbours(name):
-    """Overlay addresses a host must have a BFD session with: a gateway's attached devices
-    and the other gateways; a device's uplink gateways."""
+    """Overlay addresses (every family) a host must have a BFD session with: a gateway's
+    attached devices and the other gateways; a device's uplink gateways."""
     if name in gateways():
         attached = [d for d in devices() if name in uplinks(d)]
-        return [address(n) for n in attached + [g for g in gateways() if g != name]]
-    return [address(g) for g in uplinks(name)]
+        return [a for n in attached + [g for g in gateways() if g != name] for a in addresses(n)]
+    return [a for g in uplinks(name) for a in addresses(g)]
 
 
 def host(name):

@@ -1,4 +1,4 @@
-"""The role on a bare Debian 12 host: packages installed, then a real tunnel."""
+"""The role on a bare Debian 12 host: packages installed, then a real tunnel, on an IPv6-only overlay."""
 
 import time
 

@@ -58,6 +58,9 @@ def test_bird_conf_gets_a_channel_per_family(plan):
     for fragment in (
         "protocol kernel wgsdn_kernel6 {\n\tipv6 {",
         "krt_prefsrc = fd00:10::5;",
+        # IPv6 connected routes have metric 256: BIRD's rank below them, so a link neighbour is reached over its link.
+        "metric 1056;",
+        "if net.ip = gw then reject;",
         "protocol static wgsdn_own6 {\n\tipv6;\n\troute fd00:10::5/128 blackhole;",
         "route fd00:3::/64 via " + plan["hosts"]["device3"]["addresses"]["ipv6"] + " bfd;",
         "filter wgsdn_bgp_import6\n{\n\tif net.type != NET_IP6 then reject;",

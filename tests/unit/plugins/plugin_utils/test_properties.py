@@ -60,12 +60,17 @@ def plan_with(path, gateways, devices, hostvars):
     return compute_plan(gateways, devices, {n: hostvars[n] for n in gateways + devices}, StateFile(path))
 
 
+def planned(inventory):
+    """The plan of a random inventory, its state in a throw-away directory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return plan_with(f"{tmp}/s.json", *inventory)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(inventories())
 def test_addresses_unique_inside_the_pool_and_pins_honoured(inventory):
-    gateways, devices, hostvars = inventory
-    with tempfile.TemporaryDirectory() as tmp:
-        plan = plan_with(f"{tmp}/s.json", gateways, devices, hostvars)
+    hostvars = inventory[2]
+    plan = planned(inventory)
     assert [f["name"] for f in plan["families"]] == list(networks(hostvars))
     for family, (pool, pin) in networks(hostvars).items():
         allocated = [netaddr.IPAddress(h["addresses"][family]) for h in plan["hosts"].values()]
@@ -103,9 +108,7 @@ def test_stable_when_hosts_come_and_go(inventory, data):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(inventories())
 def test_peer_sections_are_symmetric(inventory):
-    gateways, devices, hostvars = inventory
-    with tempfile.TemporaryDirectory() as tmp:
-        plan = plan_with(f"{tmp}/s.json", gateways, devices, hostvars)
+    plan = planned(inventory)
     sections = {}
     for host in plan["hosts"]:
         for iface in topology.wg_interfaces(plan, host):
