@@ -84,11 +84,15 @@ def _as_list(value, host, variable):
 def _shared(names, hostvars, variable, default, parse):
     """The one value of an overlay-wide variable; hosts that disagree are refused, naming both."""
     value = origin = None
+    seen = {}  # raw value -> parsed: a group variable is parsed once, not once per host
     for name in names:
         raw = hostvars.get(name, {}).get(variable, default)
         if raw is None:
             continue
-        parsed = parse(raw, name)
+        key = (type(raw), raw) if isinstance(raw, (str, int, bool)) else None
+        parsed = seen[key] if key in seen else parse(raw, name)
+        if key is not None:
+            seen[key] = parsed
         if origin is None:
             value, origin = parsed, name
         elif parsed != value:

@@ -168,6 +168,7 @@ def make_plan(overlay, state, links):
     families = [dict(f.as_data(), network=str(overlay.networks[f.name]), prefixlen=overlay.networks[f.name].prefixlen) for f in overlay.families]
     hosts = {}
     router_ids = {}
+    mode = overlay.mode
     for host in overlay.hosts.values():
         entry = entries[host.name]
         addresses = {f.name: entry[f.state_key] for f in overlay.families}
@@ -187,7 +188,7 @@ def make_plan(overlay, state, links):
             "link_name": host.link_name,
             # Forwards packets that are not its own: a gateway, or a host with a LAN behind it.
             "relays": host.role == GATEWAY or bool(host.subnets),
-            "speaks_bgp": overlay.mode == ROUTED and host.role != CLIENT,
+            "speaks_bgp": mode == ROUTED and host.role != CLIENT,
         }
         if host.role == GATEWAY:
             data["gateway_id"] = entry["gateway_id"]
@@ -200,7 +201,7 @@ def make_plan(overlay, state, links):
         "network": families[0]["network"],
         "prefixlen": families[0]["prefixlen"],
         "families": families,
-        "mode": overlay.mode,
+        "mode": mode,
         "interface": overlay.interface,
         "hosts": hosts,
         "clients": [name for name, h in hosts.items() if h["role"] == CLIENT],
