@@ -82,3 +82,16 @@ def test_wg_quick_gets_addresses_of_every_family(plan):
     assert "PostUp = ip -4 address add 10.0.0.5 peer 10.0.0.2 dev %i\n" in link
     gateway1 = plan["hosts"]["gateway1"]["addresses"]["ipv6"]
     assert f"PostUp = ip -6 address add fd00:10::5 peer {gateway1} dev %i\n" in link
+
+
+def test_a_clients_exported_config_holds_both_addresses(tmp_path):
+    gateways, devices, hostvars = article_topology(3)
+    hostvars["phone"] = {"wgsdn_network": "10.0.0.0/24", "wgsdn_uplinks": ["gateway1"]}
+    for values in hostvars.values():
+        values["wgsdn_network6"] = "fd00:10::/64"
+    plan = compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "s.json")), clients=["phone"])
+    phone = plan["hosts"]["phone"]["addresses"]
+    (interface,) = topology.wg_interfaces(plan, "phone")
+    text = render("wireguard", "wg-client.conf.j2", _wireguard_if=interface, _wireguard_client="phone")
+    assert f"Address = {phone['ipv4']}/32, {phone['ipv6']}/128\n" in text
+    assert "AllowedIPs = 10.0.0.0/24, fd00:10::/64\n" in text
