@@ -199,35 +199,33 @@ def _interface(plan, host_name, name, peers, prefixlen=None, ptp_peer=None, tabl
     }
 
 
-def wg_interfaces(plan, host_name):
-    """The WireGuard interfaces of a host, each with its peer sections."""
+def _interface_layout(plan, host_name):
+    """Which interfaces a host has: ``(name, peers, options)`` each, ``options`` as ``_interface`` takes them."""
     host = _host(plan, host_name)
     peers = host["neighbours"]
     if host["role"] == CLIENT:
         # A phone or laptop: one plain interface, its own host prefixes, routes from AllowedIPs.
-        return [_interface(plan, host_name, plan["interface"], peers, prefixlen="host_prefixlen")]
+        return [(plan["interface"], peers, {"prefixlen": "host_prefixlen"})]
     if plan["mode"] != ROUTED:
-        return [_interface(plan, host_name, plan["interface"], peers, prefixlen="prefixlen")]
+        return [(plan["interface"], peers, {"prefixlen": "prefixlen"})]
     if host["role"] != GATEWAY:
-        return [_interface(plan, host_name, link_interface(plan["hosts"][u]["link_name"]), [u], ptp_peer=u, table="off") for u in host["uplinks"]]
-    interfaces = []
+        return [(link_interface(plan["hosts"][u]["link_name"]), [u], {"ptp_peer": u, "table": "off"}) for u in host["uplinks"]]
+    layout = []
     devices = [p for p in peers if plan["hosts"][p]["role"] != GATEWAY]
     if devices:
-        interfaces.append(_interface(plan, host_name, plan["interface"], devices, prefixlen="prefixlen", table="off"))
-    for gateway in _other_gateways(plan, host_name):
-        interfaces.append(_interface(plan, host_name, link_interface(plan["hosts"][gateway]["link_name"]), [gateway], ptp_peer=gateway, table="off"))
-    return interfaces
+        layout.append((plan["interface"], devices, {"prefixlen": "prefixlen", "table": "off"}))
+    layout.extend((link_interface(plan["hosts"][g]["link_name"]), [g], {"ptp_peer": g, "table": "off"}) for g in _other_gateways(plan, host_name))
+    return layout
+
+
+def wg_interfaces(plan, host_name):
+    """The WireGuard interfaces of a host, each with its peer sections."""
+    return [_interface(plan, host_name, name, peers, **options) for name, peers, options in _interface_layout(plan, host_name)]
 
 
 def interface_names(plan, host_name):
-    """The names of a host's WireGuard interfaces (what wg_interfaces would list), without keys."""
-    host = _host(plan, host_name)
-    if host["role"] == CLIENT or plan["mode"] != ROUTED:
-        return [plan["interface"]]
-    if host["role"] != GATEWAY:
-        return [link_interface(plan["hosts"][u]["link_name"]) for u in host["uplinks"]]
-    devices = [p for p in host["neighbours"] if plan["hosts"][p]["role"] != GATEWAY]
-    return ([plan["interface"]] if devices else []) + [link_interface(plan["hosts"][g]["link_name"]) for g in _other_gateways(plan, host_name)]
+    """The names of a host's WireGuard interfaces (what wg_interfaces lists), without computing peer sections."""
+    return [name for name, _peers, _options in _interface_layout(plan, host_name)]
 
 
 def static_routes(plan, host_name):

@@ -111,6 +111,7 @@ def test_peer_sections_are_symmetric(inventory):
     plan = planned(inventory)
     sections = {}
     for host in plan["hosts"]:
+        assert topology.interface_names(plan, host) == [i["name"] for i in topology.wg_interfaces(plan, host)]
         for iface in topology.wg_interfaces(plan, host):
             assert len(iface["name"]) <= 15
             for peer in iface["peers"]:
