@@ -356,11 +356,12 @@ def bfd_neighbors(plan, host_name):
     return sorted(neighbors)
 
 
-def _by_family(plan, prefixes):
-    """``prefixes`` split per family of the plan: ``{family name: [prefix, ...]}``."""
+def _by_family(plan, items, prefix=lambda item: item):
+    """``items`` (prefixes, or whatever ``prefix`` reads one from) split per family of the plan,
+    in their order: ``{family name: [item, ...]}``."""
     result = {f["name"]: [] for f in plan["families"]}
-    for prefix in prefixes:
-        result.setdefault(family_of(prefix).name, []).append(prefix)
+    for item in items:
+        result.setdefault(family_of(prefix(item)).name, []).append(item)
     return result
 
 
@@ -380,16 +381,20 @@ def bird_settings(plan, host_name, device_bgp=True):
     origins = route_origins(plan) if enabled and gateway else []
     routable = list(dict.fromkeys(p for o in origins for p in o["prefixes"]))
     foreign_subnets = _by_family(plan, [s for name, other in plan["hosts"].items() if name != host_name for s in other["subnets"]])
+    own = _by_family(plan, own, lambda route: route["prefix"])
+    via = _by_family(plan, via, lambda route: route["prefix"])
+    routable = _by_family(plan, routable)
+    origins_by_family = [(o["asn"], _by_family(plan, o["prefixes"])) for o in origins]
     channels = {}
     for family in plan["families"]:
         name = family["name"]
         channels[name] = {
             **family,
             "router_address": host["addresses"][name],
-            "own_routes": [r for r in own if family_of(r["prefix"]).name == name],
-            "static_routes": [r for r in via if family_of(r["prefix"]).name == name],
-            "routable": [p for p in routable if family_of(p).name == name],
-            "origins": [{"asn": o["asn"], "prefixes": ps} for o in origins if (ps := [p for p in o["prefixes"] if family_of(p).name == name])],
+            "own_routes": own[name],
+            "static_routes": via[name],
+            "routable": routable[name],
+            "origins": [{"asn": asn, "prefixes": prefixes[name]} for asn, prefixes in origins_by_family if prefixes[name]],
             # What a device accepts from its uplinks: every other host prefix of the overlay and others' subnets.
             "uplink_accept": [f"{family['network']}{{{family['host_prefixlen']},{family['host_prefixlen']}}}", *foreign_subnets[name]],
             "uplink_reject": f"{host['addresses'][name]}/{family['host_prefixlen']}",
