@@ -2,7 +2,7 @@
 # Build the local test images used by Molecule, once, cached, for each
 # supported Debian release (SUITE = bookworm: Debian 12, trixie: Debian 13):
 #   wgsdn/debian-systemd:SUITE  systemd as PID 1, python3, iproute2, ping
-#   wgsdn/node:SUITE            + bird2, wireguard-tools, wireguard-go, tcpdump, ...
+#   wgsdn/node:SUITE            + bird2, wireguard-tools, wireguard-go, nftables, exporters, frr, prometheus, ...
 # and the newer-Ansible controller (ansible-core 2.21 needs Python >= 3.12;
 # Debian 13 ships 3.13; run it with tools/controller-run.sh):
 #   wgsdn/controller:trixie     Debian 13 + the pinned venv of

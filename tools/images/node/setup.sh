@@ -14,7 +14,9 @@ apt-get update
 apt-get install -y --no-install-recommends \
     bird2 wireguard-tools wireguard-go \
     tcpdump procps iptables fping iputils-ping iproute2 \
-    python3-apt less
+    python3-apt less \
+    nftables prometheus-node-exporter prometheus-bird-exporter \
+    prometheus frr socat curl
 
 rm -f /usr/sbin/policy-rc.d
 
@@ -23,6 +25,18 @@ rm -f /usr/sbin/policy-rc.d
 # parses, so bird starts cleanly at boot given the container capabilities.
 bird -p -c /etc/bird/bird.conf
 systemctl is-enabled bird.service
+
+# The new storeys' packages are baked in but off, as on a host that has never
+# run the roles: the policy and metrics roles enable what they configure; the
+# test scraper (prometheus) and the external router (frr) are started by the
+# scenarios that use them.
+systemctl disable nftables.service prometheus-node-exporter.service \
+    prometheus-bird-exporter.service prometheus.service frr.service 2>/dev/null || true
+for unit in prometheus-node-exporter-apt.timer prometheus-node-exporter-ipmitool-sensor.timer \
+    prometheus-node-exporter-mellanox-hca-temp.timer prometheus-node-exporter-nvme.timer \
+    prometheus-node-exporter-smartmon.timer; do
+    systemctl disable "$unit" 2>/dev/null || true
+done
 
 apt-get clean
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/dpkg.log /tmp/* /var/tmp/*
