@@ -40,6 +40,18 @@ VARIABLES = {
     "wgsdn_preshared_keys": ("group var", True, "one preshared key per pair of peers; default `true`"),
     "wgsdn_link_name": ("host var", False, "short name used in `wg-<name>` interface names (Linux allows 15 characters)"),
     "wgsdn_interface": ("group var", True, "name of the single/access interface; default `wg0`"),
+    "wgsdn_services": (
+        "host var",
+        False,
+        "`[{name, address, check}]`: addresses this host serves, announced over BGP while the check (`tcp:PORT`, `http(s)://URL` or a command) passes; "
+        "the same address on several hosts is anycast (routed mode only)",
+    ),
+    "wgsdn_bgp_peers": (
+        "gateway host var",
+        False,
+        "`[{name, address, asn, import, export, bfd, password}]`: routers outside the overlay this gateway speaks eBGP with over the underlay; "
+        "import only the declared prefixes, export `overlay` or a prefix list",
+    ),
 }
 
 # Read by the lookup itself (not by the plan): where the state lives, whether to prune it.

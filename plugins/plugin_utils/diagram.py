@@ -23,7 +23,19 @@ def _label(name, host, separator):
     if host.get("asn"):
         parts.append(f"AS{host['asn']}")
     parts.extend(host["subnets"])
+    parts.extend(f"service {s['name']} {s['address']}" for s in host.get("services", []))
     return separator.join(parts)
+
+
+def external_peers(plan):
+    """``(gateway, node id, label lines, edge label)`` for every external BGP peer (wgsdn_bgp_peers)."""
+    result = []
+    for name, host in plan["hosts"].items():
+        for peer in host.get("bgp_peers", []):
+            label = [peer["name"], peer["address"], f"AS{peer['asn']}", *peer["import"]]
+            edge = "eBGP" + (" + BFD" if peer["bfd"] else "") + (" + MD5" if peer.get("password_symbol") else "")
+            result.append((name, f"ext {name} {peer['name']}", label, edge))
+    return result
 
 
 def to_dot(plan):
@@ -42,6 +54,10 @@ def to_dot(plan):
             "bfd": 'label="BFD", color="#555555"',
         }.get(kind, 'color="#555555"')
         lines.append(f'  "{a}" -- "{b}" [{style}];')
+    for gateway, node, label, edge in external_peers(plan):
+        text = "\\n".join(label)
+        lines.append(f'  "{node}" [shape=box, style="dashed,filled", fillcolor="#fdf1d8", label="{text}"];')
+        lines.append(f'  "{gateway}" -- "{node}" [style=dashed, color="#a86a1f", label="{edge}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -59,6 +75,10 @@ def to_mermaid(plan):
     for a, b, kind in links(plan):
         arrow = {"bgp": "==eBGP + BFD===", "bfd": "---|BFD|"}.get(kind, "---")
         lines.append(f"  {_mermaid_id(a)} {arrow} {_mermaid_id(b)}")
+    for gateway, node, label, edge in external_peers(plan):
+        text = "<br/>".join(label)
+        lines.append(f'  {_mermaid_id(node)}[/"{text}"/]')
+        lines.append(f"  {_mermaid_id(gateway)} -.-|{edge}| {_mermaid_id(node)}")
     lines.append("```")
     return "\n".join(lines) + "\n"
 

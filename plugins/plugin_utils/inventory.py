@@ -9,7 +9,7 @@ the checks that involve several hosts.
 
 import re
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import validate
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, services, validate
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import DEVICES_GROUP, GATEWAYS_GROUP
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
@@ -215,4 +215,6 @@ def _build_host(name, role, hv, families):
     if not isinstance(link_name, str) or not IFNAME_CHARS.match(link_name):
         raise PlanError(name, "wgsdn_link_name", f"{link_name!r} is not usable in an interface name")
     host.link_name = link_name
+    host.services = services.parse_services(hv.get("wgsdn_services"), name, families)
+    host.bgp_peers = peers.parse_peers(hv.get("wgsdn_bgp_peers"), name, role, families)
     return host

@@ -35,6 +35,8 @@ class Host:
     subnets: list = field(default_factory=list)  # netaddr.IPNetwork, normalised
     keepalive: int = None
     link_name: str = ""
+    services: list = field(default_factory=list)  # services.parse_services: health-checked (anycast) addresses
+    bgp_peers: list = field(default_factory=list)  # peers.parse_peers: external BGP routers (gateways only)
 
     @property
     def listens(self):

@@ -14,7 +14,7 @@ a newcomer) until ``prune=True`` drops them.
 
 import copy
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import keys, topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import keys, services, topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ASN_BASE, CLIENT, GATEWAY, ROUTED
@@ -110,7 +110,7 @@ def _allocate_family(overlay, new, family):
         entries.setdefault(host.name, {})[key] = str(address)
         holder[address] = host.name
 
-    pool = _free_addresses(network, holder, family)
+    pool = _free_addresses(network, [*holder, *services.reserved(overlay, family)], family)
     for host in overlay.hosts.values():
         entry = entries.setdefault(host.name, {})
         if key not in entry:
@@ -189,6 +189,8 @@ def make_plan(overlay, state, links):
             # Forwards packets that are not its own: a gateway, or a host with a LAN behind it.
             "relays": host.role == GATEWAY or bool(host.subnets),
             "speaks_bgp": mode == ROUTED and host.role != CLIENT,
+            "services": host.services,
+            "bgp_peers": host.bgp_peers,
         }
         if host.role == GATEWAY:
             data["gateway_id"] = entry["gateway_id"]

@@ -29,6 +29,7 @@ BGP + BFD) and ``client`` (an unmanaged client and its gateway: a plain tunnel).
 
 import re
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, services
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
@@ -132,12 +133,13 @@ def allowed_ips(plan, host_name, peer_name):
 def _allowed_ips(plan, host_name, peer_name):
     peer = plan["hosts"][peer_name]
     if _is_leaf_peer(plan, host_name, peer_name):
-        return [*host_prefixes(plan, peer), *peer["subnets"]]
+        return [*host_prefixes(plan, peer), *peer["subnets"], *(s["prefix"] for s in peer.get("services", []))]
     # The peer is a gateway: everything routable may come from or go to it.
     nets = [netaddr.IPNetwork(n) for n in networks(plan)]
     for name, other in plan["hosts"].items():
         if name != host_name:
             nets.extend(netaddr.IPNetwork(s) for s in other["subnets"])
+    nets.extend(netaddr.IPNetwork(p) for p in _beyond_overlay(plan))
     return [str(n) for n in netaddr.cidr_merge(nets)] if len(nets) > len(plan["families"]) else networks(plan)
 
 
@@ -253,6 +255,7 @@ def static_routes(plan, host_name):
         return routes
     uplinks = [hosts[u] for u in host["uplinks"]]
     prefixes = networks(plan) + [s for name, other in hosts.items() if name != host_name for s in other["subnets"]]
+    prefixes += _beyond_overlay(plan)
     return [{"prefix": p, "via": _next_hops(uplinks, p), "bfd": True, "own": False} for p in prefixes]
 
 
@@ -345,6 +348,7 @@ def route_origins(plan):
         if gateway["role"] != GATEWAY:
             continue
         prefixes = [r["prefix"] for r in static_routes(plan, name)] if plan["mode"] == ROUTED else []
+        prefixes += [p for p in services.origin_prefixes(plan, name) if p not in prefixes] if plan["mode"] == ROUTED else []
         origins.append({"gateway": name, "asn": gateway["asn"], "prefixes": prefixes})
     return sorted(origins, key=lambda o: o["asn"])
 
@@ -380,11 +384,13 @@ def bird_settings(plan, host_name, device_bgp=True):
     via = [] if (not gateway and device_bgp) else [r for r in routes if not r["own"]]
     origins = route_origins(plan) if enabled and gateway else []
     routable = list(dict.fromkeys(p for o in origins for p in o["prefixes"]))
+    service_prefixes = services.prefixes_outside(plan)
     foreign_subnets = _by_family(plan, [s for name, other in plan["hosts"].items() if name != host_name for s in other["subnets"]])
     own = _by_family(plan, own, lambda route: route["prefix"])
     via = _by_family(plan, via, lambda route: route["prefix"])
     routable = _by_family(plan, routable)
     origins_by_family = [(o["asn"], _by_family(plan, o["prefixes"])) for o in origins]
+    beyond = _by_family(plan, [p if p in service_prefixes else f"{p}+" for p in _beyond_overlay(plan)], lambda p: p.rstrip("+"))
     channels = {}
     for family in plan["families"]:
         name = family["name"]
@@ -396,8 +402,10 @@ def bird_settings(plan, host_name, device_bgp=True):
             "routable": routable[name],
             "origins": [{"asn": asn, "prefixes": prefixes[name]} for asn, prefixes in origins_by_family if prefixes[name]],
             # What a device accepts from its uplinks: every other host prefix of the overlay and others' subnets.
-            "uplink_accept": [f"{family['network']}{{{family['host_prefixlen']},{family['host_prefixlen']}}}", *foreign_subnets[name]],
+            "uplink_accept": [f"{family['network']}{{{family['host_prefixlen']},{family['host_prefixlen']}}}", *foreign_subnets[name], *beyond[name]],
             "uplink_reject": f"{host['addresses'][name]}/{family['host_prefixlen']}",
+            **(services.channel_settings(plan, host_name, name) if enabled else {"services": [], "service_import": []}),
+            **(peers.channel_settings(plan, host_name, name) if enabled else {"bgp_peers": [], "external_origins": [], "external": []}),
         }
 
     def with_channel(sessions):
@@ -417,4 +425,13 @@ def bird_settings(plan, host_name, device_bgp=True):
         "origins": origins,
         "channels": list(channels.values()),
         "bfd_interfaces": interface_names(plan, host_name) if enabled else [],
+        # Whether a secrets fragment is needed (the passwords themselves stay in the plan).
+        "secrets": bool(enabled and peers.secrets(plan, host_name)),
+        "services": services.host_services(plan, host_name) if enabled else [],
     }
+
+
+def _beyond_overlay(plan):
+    """Prefixes outside the overlay prefixes that hosts must still route into it: service addresses
+    outside them and what gateways import from external BGP peers."""
+    return [*services.prefixes_outside(plan), *(p for prefixes in peers.imported_prefixes(plan).values() for p in prefixes)]

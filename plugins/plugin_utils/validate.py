@@ -7,6 +7,7 @@
 before anything is written. Each error names the host and the variable.
 """
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, services
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import GATEWAYS_GROUP
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES
@@ -23,6 +24,8 @@ def check_overlay(overlay):
         _check_direct_reachability(overlay)
     if overlay.mode == ROUTED:
         _check_interface_names(overlay)
+    services.check_services(overlay)
+    peers.check_peers(overlay)
 
 
 def _check_pins(overlay):
@@ -123,7 +126,10 @@ def _check_direct_reachability(overlay):
 
 
 def check_allocation(plan):
-    """Routed links need one UDP port each; make sure they fit below 65536."""
+    """Routed links need one UDP port each; make sure they fit below 65536. Services and external peers
+    are checked against the allocated addresses and gateway AS numbers."""
+    services.check_allocation(plan)
+    peers.check_allocation(plan)
     if plan["mode"] != ROUTED:
         return
     top_id = max(h["gateway_id"] for h in plan["hosts"].values() if h["role"] == GATEWAY)

@@ -11,7 +11,7 @@ tools the roles install.
 import re
 import time
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, services, topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, GATEWAY, ROUTED
@@ -81,6 +81,8 @@ def probes(plan, host_name):
         "targets": [a for name, other in plan["hosts"].items() if name != host_name for a in other["addresses"].values()],
         "bird": host["speaks_bgp"],
         "route_commands": [f"ip {f['ip_option']} route show proto bird" for f in plan["families"]] if host["speaks_bgp"] else [],
+        # External BGP sessions (wgsdn_bgp_peers) with their route counts, when the host has any.
+        "external": [f"birdc show protocols all {p['protocol']}" for p in host.get("bgp_peers", [])] if host["speaks_bgp"] else [],
     }
 
 
@@ -106,6 +108,8 @@ def expected_kernel_routes(plan, host_name, learned=True):
             for n in host["neighbours"]
         }
         wanted = {p for origin in topology.route_origins(plan) for p in origin["prefixes"]}
+        # A service is announced only while a provider's check passes: reported, never required.
+        wanted -= {s["prefix"] for s in services.providers(plan).values()}
         return sorted(wanted - own - connected)
     return [r["prefix"] for r in topology.static_routes(plan, host_name)]
 
@@ -163,6 +167,10 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
         missing = [p for p in expected_kernel_routes(plan, host_name, learned=device_bgp) if p not in routes]
         problems.extend(f"route to {p} is missing" for p in missing)
         report.append(f"  routes from BIRD: {len(routes)} installed, {len(missing)} missing{': ' + ', '.join(missing) if missing else ''}")
+        report.extend(services.verify_lines(plan, host_name, observed.get("routes"), protocols))
+        external_report, external_problems = peers.verify_lines(plan, host_name, observed.get("external"))
+        report.extend(external_report)
+        problems.extend(external_problems)
 
     ping = parse_ping(observed.get("ping"))
     names = {a: n for n, h in plan["hosts"].items() for a in h["addresses"].values()}

@@ -21,6 +21,10 @@ def _runner():
 
 
 def names(group="all"):
+    """Hosts of ``group``; "all" means the overlay's members (gateways, devices, clients), not
+    helpers in no wgsdn group such as topology3's external router."""
+    if group == "all":
+        return sorted({n for g in ("wgsdn_gateways", "wgsdn_devices", "wgsdn_clients") for n in _runner().get_hosts(g)})
     return sorted(_runner().get_hosts(group))
 
 

@@ -1,0 +1,146 @@
+"""External BGP peers of gateways (plugin_utils.peers): parsing, bad input, filters, routes and the password's path."""
+
+import pytest
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import diagram, peers, topology, verify
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.tests.unit.plugins.plugin_utils.test_family import render
+from ansible_collections.wgsdn.fabric.tests.unit.plugins.plugin_utils.test_services import plan_of, topology3
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
+
+OFFICE = {
+    "name": "office-core",
+    "address": "192.0.2.1",
+    "asn": 65010,
+    "import": ["192.168.77.0/24"],
+    "export": "overlay",
+    "bfd": True,
+    "password": "md5-secret",
+}
+
+
+@pytest.fixture
+def office(state_path):
+    return plan_of(state_path, *topology3(gateway1={"wgsdn_bgp_peers": [OFFICE]}))
+
+
+def test_peer_plan(office):
+    (peer,) = office["hosts"]["gateway1"]["bgp_peers"]
+    assert peer["protocol"] == "ext_office_core" and peer["password_symbol"] == "wgsdn_password_office_core"
+    settings = topology.bird_settings(office, "gateway1")
+    # The settings (a fact Ansible may print) never carry the password.
+    assert "md5-secret" not in repr(settings)
+    assert settings["secrets"] is True and topology.bird_settings(office, "gateway2")["secrets"] is False
+    assert peers.secrets(office, "gateway1") == [{"symbol": "wgsdn_password_office_core", "password": "md5-secret"}]
+    channel = settings["channels"][0]
+    assert channel["external"] == ["192.168.77.0/24+"]
+    assert channel["external_origins"] == [{"asn": office["hosts"]["gateway1"]["asn"], "peer_asn": 65010, "prefixes": ["192.168.77.0/24"]}]
+
+
+def test_learned_prefixes_reach_the_devices(office):
+    # Devices behind either gateway route the external LAN into the overlay and accept it from their gateway.
+    assert topology.allowed_ips(office, "device3", "gateway2") == ["10.0.0.0/24", "192.168.77.0/24"]
+    assert topology.allowed_ips(office, "gateway2", "gateway1") == ["10.0.0.0/24", "192.168.77.0/24"]
+    assert "192.168.77.0/24+" in topology.bird_settings(office, "device3")["channels"][0]["uplink_accept"]
+    # Without device BGP, the static routes through the uplinks include it.
+    assert "192.168.77.0/24" in [r["prefix"] for r in topology.static_routes(office, "device3")]
+
+
+def test_templates(office):
+    gateway1 = render("bird", "bird.conf.j2", _bird_settings=topology.bird_settings(office, "gateway1"), inventory_hostname="gateway1", wgsdn_plan=office)
+    assert "md5-secret" not in gateway1
+    assert "\tpassword wgsdn_password_office_core;" in gateway1 and "\tbfd on;" in gateway1
+    assert "\tif net ~ [ 192.168.77.0/24+ ] then accept;" in gateway1
+    gateway2 = render("bird", "bird.conf.j2", _bird_settings=topology.bird_settings(office, "gateway2"), inventory_hostname="gateway2", wgsdn_plan=office)
+    asn = office["hosts"]["gateway1"]["asn"]
+    assert f"if net ~ [ 192.168.77.0/24+ ] && bgp_path ~ [= * {asn} 65010 * =] then return true;" in gateway2
+    assert "protocol bgp ext_" not in gateway2
+    secrets = render("bird", "wgsdn-secrets.conf.j2", inventory_hostname="gateway1", wgsdn_plan=office)
+    assert 'define wgsdn_password_office_core = "md5-secret";' in secrets
+
+
+def test_export_list_and_no_password(state_path):
+    peer = dict(OFFICE, export=["10.0.0.0/25"], bfd=False)
+    del peer["password"]
+    plan = plan_of(state_path, *topology3(gateway1={"wgsdn_bgp_peers": [peer]}))
+    text = render("bird", "bird.conf.j2", _bird_settings=topology.bird_settings(plan, "gateway1"), inventory_hostname="gateway1", wgsdn_plan=plan)
+    assert "if net ~ [ 10.0.0.0/25+ ] && (source = RTS_STATIC || source = RTS_BGP) then accept;" in text
+    assert "password" not in text.split("protocol bgp ext_office_core")[1]
+    assert topology.bird_settings(plan, "gateway1")["secrets"] is False
+
+
+def peer(**changes):
+    return {"wgsdn_bgp_peers": [dict(OFFICE, **changes)]}
+
+
+BAD = [
+    # (extra host variables, host, message fragment)
+    ({"gateway1": peer(address="10.0.0.200")}, "gateway1", "address 10.0.0.200 lies inside the overlay (wgsdn_network 10.0.0.0/24)"),
+    ({"gateway1": peer(asn=0)}, "gateway1", "asn 0 is not a valid AS number"),
+    ({"gateway1": peer(asn="x")}, "gateway1", "asn 'x' is not a valid AS number"),
+    ({"gateway1": peer(asn=4294967296)}, "gateway1", "is not a valid AS number"),
+    ({"gateway1": peer(asn=23456)}, "gateway1", "asn 23456 is not a valid AS number"),
+    ({"gateway1": peer(asn=4294967294)}, "gateway1", "the private AS number wgsdn devices use"),
+    ({"gateway1": peer(asn=4200000002)}, "gateway1", "asn 4200000002 is gateway 'gateway2''s own AS number"),
+    ({"gateway1": peer(**{"import": ["10.0.0.0/16"]})}, "gateway1", "import 10.0.0.0/16 would accept the overlay's own prefixes (wgsdn_network 10.0.0.0/24)"),
+    ({"gateway1": peer(**{"import": ["0.0.0.0/0"]})}, "gateway1", "import 0.0.0.0/0 would accept the overlay's own prefixes"),
+    (
+        {"gateway1": peer(**{"import": ["192.168.0.0/16"]}), "device3": {"wgsdn_subnets": ["192.168.3.0/24"]}},
+        "gateway1",
+        "would accept the overlay's own prefixes (host 'device3''s subnet 192.168.3.0/24)",
+    ),
+    ({"gateway1": peer(**{"import": ["192.168.77.0/33"]})}, "gateway1", "not a valid IPv4 CIDR prefix"),
+    ({"gateway1": peer(password="")}, "gateway1", "password is empty"),
+    ({"gateway1": peer(password=None)}, "gateway1", "password is empty"),
+    ({"gateway1": peer(password='bad"quote')}, "gateway1", "password is malformed"),
+    ({"gateway1": peer(password="x" * 81)}, "gateway1", "password is malformed"),
+    ({"gateway1": peer(password=1234)}, "gateway1", "password must be a string"),
+    ({"gateway1": peer(bfd="yes")}, "gateway1", "bfd 'yes' must be true or false"),
+    ({"gateway1": peer(export="everything")}, "gateway1", "export 'everything' must be 'overlay' or a list of prefixes"),
+    ({"gateway1": peer(address="office")}, "gateway1", "address 'office' is not an IP address"),
+    ({"gateway1": peer(colour="red")}, "gateway1", "unknown field(s) colour"),
+    ({"device1": peer()}, "device1", "only gateways (wgsdn_gateways) speak BGP"),
+    ({"gateway1": {"wgsdn_bgp_peers": [OFFICE, OFFICE]}}, "gateway1", "peer 'office-core' is listed twice"),
+]
+
+
+@pytest.mark.parametrize("extra, host, fragment", BAD)
+def test_bad_peers_are_refused(state_path, extra, host, fragment):
+    with pytest.raises(PlanError) as error:
+        plan_of(state_path, *topology3(**extra))
+    assert error.value.host == host and error.value.variable == "wgsdn_bgp_peers"
+    assert fragment in str(error.value)
+    assert "md5-secret" not in str(error.value) and 'bad"quote' not in str(error.value)
+
+
+def test_peers_need_bgp(state_path):
+    gateways, devices, hostvars = article_topology(2)
+    hostvars["device2"]["wgsdn_bgp_peers"] = [OFFICE]
+    with pytest.raises(
+        PlanError, match="host 'device2', variable 'wgsdn_bgp_peers': external peers need BIRD on the gateways, and this overlay is in hub mode"
+    ):
+        plan_of(state_path, gateways, devices, hostvars)
+
+
+def test_diagram_shows_peers_and_services(state_path):
+    plan = plan_of(state_path, *topology3(gateway1={"wgsdn_bgp_peers": [OFFICE]}, device2={"wgsdn_services": [{"name": "echo", "address": "10.0.0.53"}]}))
+    dot = diagram.render(plan, "dot")
+    assert '"gateway1" -- "ext gateway1 office-core" [style=dashed, color="#a86a1f", label="eBGP + BFD + MD5"];' in dot
+    assert "office-core\\n192.0.2.1\\nAS65010\\n192.168.77.0/24" in dot
+    assert "service echo 10.0.0.53" in dot
+    mermaid = diagram.render(plan, "mermaid")
+    assert "n_gateway1 -.-|eBGP + BFD + MD5| n_ext_gateway1_office_core" in mermaid
+
+
+def test_verify_reports_external_sessions(office):
+    shown = (
+        "BIRD 2.0.12 ready.\nName       Proto      Table      State  Since         Info\n"
+        "ext_office_core BGP   ---        up     13:50:00.123  Established\n"
+        "  BGP state:          Established\n    Routes:         1 imported, 9 exported, 1 preferred\n"
+    )
+    report, problems = peers.verify_lines(office, "gateway1", [shown])
+    assert report == ["  external BGP ext_office_core (office-core 192.0.2.1, AS 65010): Established, 1 prefixes imported, 9 exported"] and problems == []
+    report, problems = peers.verify_lines(office, "gateway1", ["  BGP state:          Active\n"])
+    assert problems == ["external BGP ext_office_core with office-core 192.0.2.1 (AS 65010) is Active"]
+    assert verify.probes(office, "gateway1")["external"] == ["birdc show protocols all ext_office_core"]
+    assert verify.probes(office, "gateway2")["external"] == []
