@@ -216,3 +216,27 @@ def test_dual_stack_and_ipv6_only_render_and_parse(tmp_path, stack):
     assert "PostUp = ip -6 address add fd00:10::" in uplink
     assert ("PostUp = ip -4 address add" in uplink) == (stack == "dual")
     assert "fd00:3::/64" in uplink and "fd00:10::/64" in uplink
+
+
+def test_services_and_external_peers_render_and_parse(tmp_path):
+    """Anycast services and an external peer with a password: every bird.conf parses with its fragments,
+    the password is only in the secrets fragment (mode 0600 in the render tree) and never in the output."""
+    gateways, devices, hostvars = article_topology(3)
+    echo = {"name": "echo", "address": "10.0.0.53", "check": "tcp:8053"}
+    hostvars["device2"]["wgsdn_services"] = [echo]
+    hostvars["device4"]["wgsdn_services"] = [echo]
+    hostvars["gateway1"]["wgsdn_bgp_peers"] = [
+        {"name": "office-core", "address": "192.0.2.1", "asn": 65010, "import": ["192.168.77.0/24"], "bfd": True, "password": "render-md5-secret"}
+    ]
+    write_inventory(tmp_path, gateways, devices, hostvars)
+    out = tmp_path / "out"
+    run = playbook("-i", tmp_path / "hosts.yml", ROOT / "playbooks" / "render.yml", "-e", f"wgsdn_render_dir={out}", "-v")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "render-md5-secret" not in run.stdout + run.stderr
+    bird = _parse_every_bird_conf(out, tmp_path)
+    assert "protocol bgp ext_office_core {" in bird["gateway1"] and "render-md5-secret" not in bird["gateway1"]
+    assert "protocol static wgsdn_svc_echo {" in bird["device2"]
+    secrets = out / "gateway1" / "etc" / "bird" / "bird.d" / "wgsdn-secrets.conf"
+    assert 'define wgsdn_password_office_core = "render-md5-secret";' in secrets.read_text()
+    assert secrets.stat().st_mode & 0o777 == 0o600
+    assert not (out / "gateway2" / "etc" / "bird" / "bird.d" / "wgsdn-secrets.conf").exists()
