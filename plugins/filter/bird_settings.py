@@ -36,6 +36,10 @@ _value:
     - C(channels), one per address family of the overlay, each with the family's data (C(bird_channel), C(bird_net_type),
       C(bird_suffix), ...), C(router_address), C(own_routes), C(static_routes), C(routable), C(origins), C(uplink_accept)
       and C(uplink_reject), which the template prints in that family's protocols and filters.
+    - Per channel also C(services) (this host's service protocols), C(service_import) (on a gateway, the service prefixes
+      it accepts from each attached device), C(bgp_peers) (external peers, without their passwords), C(external) and
+      C(external_origins) (prefixes learned from external peers and the gateway and peer AS they must come through).
+    - C(services) (this host's services) and C(secrets) (whether the host needs the peer password fragment).
   type: dict
 """
 
