@@ -65,10 +65,11 @@ def uplinks(device):
 
 def expected_bfd_neighbours(name):
     """Overlay addresses (every family) a host must have a BFD session with: a gateway's
-    attached devices and the other gateways; a device's uplink gateways."""
+    attached devices, the other gateways and external BGP peers with ``bfd: true``; a device's uplink gateways."""
     if name in gateways():
         attached = [d for d in devices() if name in uplinks(d)]
-        return [a for n in attached + [g for g in gateways() if g != name] for a in addresses(n)]
+        external = [p["address"] for p in variables(name).get("wgsdn_bgp_peers", []) if p.get("bfd")]
+        return [a for n in attached + [g for g in gateways() if g != name] for a in addresses(n)] + external
     return [a for g in uplinks(name) for a in addresses(g)]
 
 
