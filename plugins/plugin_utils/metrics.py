@@ -231,4 +231,41 @@ def prometheus_files(plan, options=None, device_bgp=True):
         "file_sd": jobs,
         "rules": alert_rules(plan, options, device_bgp=device_bgp),
         "scrape_configs": [{"job_name": job, "file_sd_configs": [{"files": [f"{sd_dir}/{job}.json"]}]} for job, groups in jobs.items() if groups],
+        "dashboard": grafana_dashboard(options.get("datasource", "Prometheus")),
+    }
+
+
+def grafana_dashboard(datasource="Prometheus"):
+    """A Grafana dashboard (JSON model) of the overlay, built from the same metric names as the
+    collector and the rules: handshake age, traffic per peer, BGP and BFD sessions, kernel routes, exporters."""
+    panels = [
+        ("Seconds since the latest WireGuard handshake", f"time() - {HANDSHAKE}", "{{host}} {{interface}} {{peer}}", "s"),
+        ("WireGuard received, bytes/s", "rate(wgsdn_wireguard_received_bytes_total[5m])", "{{host}} <- {{peer}}", "Bps"),
+        ("WireGuard sent, bytes/s", "rate(wgsdn_wireguard_sent_bytes_total[5m])", "{{host}} -> {{peer}}", "Bps"),
+        ("BGP sessions established (1) or not (0)", f'{BIRD_UP}{{proto="BGP",name!~"wgsdn_devices.*"}}', "{{host}} {{name}}", "none"),
+        ("BFD sessions up (1) or not (0)", BIRD_BFD_UP, "{{host}} {{ip}} {{interface}}", "none"),
+        ("Routes BIRD exports to the kernel", f'{BIRD_KERNEL_EXPORTED}{{name=~"wgsdn_kernel.*"}}', "{{host}} {{name}}", "none"),
+        ("Exporters answering", f'up{{job=~"{NODE_JOB}|{BIRD_JOB}"}}', "{{host}} {{job}}", "none"),
+    ]
+    return {
+        "title": "wgsdn overlay",
+        "uid": "wgsdn-overlay",
+        "tags": ["wgsdn", "wireguard", "bgp", "bfd"],
+        "timezone": "utc",
+        "schemaVersion": 38,
+        "refresh": "30s",
+        "time": {"from": "now-6h", "to": "now"},
+        "templating": {"list": []},
+        "panels": [
+            {
+                "id": index,
+                "type": "timeseries",
+                "title": title,
+                "gridPos": {"x": 12 * ((index - 1) % 2), "y": 8 * ((index - 1) // 2), "w": 12, "h": 8},
+                "datasource": {"type": "prometheus", "uid": datasource},
+                "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+                "targets": [{"refId": "A", "expr": expr, "legendFormat": legend, "datasource": {"type": "prometheus", "uid": datasource}}],
+            }
+            for index, (title, expr, legend, unit) in enumerate(panels, 1)
+        ],
     }

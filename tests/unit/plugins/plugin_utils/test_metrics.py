@@ -1,4 +1,7 @@
-"""Monitoring from the plan: exporter settings, file_sd targets and alert rules."""
+"""Monitoring from the plan: exporter settings, file_sd targets, alert rules and the dashboard."""
+
+import json
+import re
 
 import pytest
 
@@ -134,3 +137,15 @@ def test_the_switch_is_a_shared_boolean(tmp_path):
     hostvars["gateway1"]["wgsdn_metrics"] = True
     with pytest.raises(PlanError, match="set it once, as a group variable"):
         compute_plan(gateways, devices, {**hostvars, "gateway2": {**hostvars["gateway2"], "wgsdn_metrics": False}}, StateFile(str(tmp_path / "s.json")))
+
+
+def test_grafana_dashboard_uses_the_collector_and_exporter_metric_names(plan):
+    dashboard = json.loads(json.dumps(metrics.prometheus_files(plan)["dashboard"]))
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {m for e in exprs for m in re.findall(r"\b([a-z_]+)(?=\{|\[|$|\))", e) if m not in ("time", "rate", "up")} | {"up"}
+    known = set(metrics.METRICS) | {metrics.BIRD_UP, metrics.BIRD_BFD_UP, metrics.BIRD_KERNEL_EXPORTED, "up"}
+    assert used <= known, used - known
+    assert {metrics.HANDSHAKE, "wgsdn_wireguard_received_bytes_total", metrics.BIRD_UP, metrics.BIRD_BFD_UP} <= used
+    rule_metrics = {m for g in metrics.alert_rules(plan)["groups"] for r in g["rules"] for m in known if m in r["expr"]}
+    assert rule_metrics <= used, "every metric an alert watches has a panel"
+    assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
