@@ -56,7 +56,11 @@ def promtool_test(rules_text, host):
     WgsdnWireguardHandshakeStale after 180 s; fresh handshakes do not. Returns promtool's output."""
     rules = yaml.safe_load(rules_text)
     handshakes = [r for g in rules["groups"] for r in g["rules"] if r["alert"] == "WgsdnWireguardHandshakeStale" and r["labels"]["host"] == host]
-    stale, missing, fresh = handshakes[0]["labels"], handshakes[1]["labels"], [r["labels"] for r in handshakes[2:]]
+    # the first peer never handshaked, the second has no series at all, the others handshake all the time
+    stale, fresh = handshakes[0]["labels"], [r["labels"] for r in handshakes[2:]]
+
+    def expected(rule, value):  # labels, and annotations with the value the alert will show
+        return {"exp_labels": rule["labels"], "exp_annotations": {k: v.replace("{{ $value }}", value) for k, v in rule["annotations"].items()}}
 
     def series(labels):
         return "wgsdn_wireguard_latest_handshake_seconds{" + ",".join(f'{k}="{labels[k]}"' for k in ("host", "interface", "peer")) + "}"
@@ -73,8 +77,12 @@ def promtool_test(rules_text, host):
                     *({"series": series(labels), "values": "0+15x40"} for labels in fresh),  # handshakes now
                 ],
                 "alert_rule_test": [
-                    {"eval_time": "2m", "alertname": "WgsdnWireguardHandshakeStale", "exp_alerts": [{"exp_labels": missing}]},
-                    {"eval_time": "4m", "alertname": "WgsdnWireguardHandshakeStale", "exp_alerts": [{"exp_labels": missing}, {"exp_labels": stale}]},
+                    {"eval_time": "2m", "alertname": "WgsdnWireguardHandshakeStale", "exp_alerts": [expected(handshakes[1], "1")]},
+                    {
+                        "eval_time": "4m",  # never handshaked: 240 s ago at 4m
+                        "alertname": "WgsdnWireguardHandshakeStale",
+                        "exp_alerts": [expected(handshakes[1], "1"), expected(handshakes[0], "240")],
+                    },
                 ],
             }
         ],
