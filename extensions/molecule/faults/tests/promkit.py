@@ -3,6 +3,7 @@ behind gateway1) with the files playbooks/monitoring.yml generates, short `for:`
 intervals, and its HTTP API read with `docker exec f-monitor curl`."""
 
 import json
+import shlex
 import tempfile
 import time
 from pathlib import Path
@@ -19,9 +20,10 @@ FOR_S = 10  # every alert's for:
 FOR = {k: f"{FOR_S}s" for k in ("down", "handshake", "bgp", "bfd", "routes")}
 
 
-def api(path):
-    """GET ``/api/v1/<path>`` on the monitor; the ``data`` of the answer."""
-    out = docker_exec(MONITOR, f"curl -sf --max-time 5 '{API}/{path}'")
+def api(path, **params):
+    """GET ``/api/v1/<path>?<params>`` on the monitor; the ``data`` of the answer."""
+    encoded = " ".join(f"--data-urlencode {shlex.quote(f'{k}={v}')}" for k, v in params.items())
+    out = docker_exec(MONITOR, f"curl -sfG --max-time 5 {encoded} '{API}/{path}'")
     answer = json.loads(out)
     assert answer["status"] == "success", answer
     return answer["data"]
@@ -93,7 +95,7 @@ def promtool_test(rules_text, host):
 
 def targets():
     """``{(job, host): health}`` of the active targets."""
-    return {(t["labels"]["job"], t["labels"]["host"]): t["health"] for t in api("targets?state=active")["activeTargets"]}
+    return {(t["labels"]["job"], t["labels"]["host"]): t["health"] for t in api("targets", state="active")["activeTargets"]}
 
 
 def alerts(state="firing"):

@@ -154,12 +154,13 @@ def test_prometheus_in_the_overlay_scrapes_every_host():
     """monitoring.yml's files pass promtool; prometheus on f-monitor finds every exporter up through the overlay."""
     files, checked = pk.install()
     PROMETHEUS.update(files)
-    assert checked.count("SUCCESS") == 2, checked
+    rules = files["rules/wgsdn.rules.yml"].count("- alert: ")
+    assert checked.count(f"SUCCESS: {rules} rules found") == 2 and "is valid prometheus config file syntax" in checked, checked
     node = json.loads(files["file_sd/wgsdn-node.json"])
     assert {g["labels"]["host"]: g["targets"] for g in node} == {n: [f"{scenario.address(n)}:9100"] for n in scenario.names()}
     want = {(job, n): "up" for n in scenario.names() for job in ("wgsdn-node", "wgsdn-bird")}
     seconds, _ = pk.wait_for("every target up", lambda: pk.targets() == want, 60)
-    fk.RESULTS["metrics"] = {"targets_up_s": round(seconds, 1), "rules": files["rules/wgsdn.rules.yml"].count("- alert: ")}
+    fk.RESULTS["metrics"] = {"targets_up_s": round(seconds, 1), "rules": rules}
     print(f"all {len(want)} targets up {seconds:.1f} s after prometheus started; {fk.RESULTS['metrics']['rules']} alert rules")
 
 
@@ -191,9 +192,9 @@ def test_exporters_listen_on_the_overlay_address_only():
 def test_no_alert_on_the_healthy_fabric_and_the_metrics_are_there():
     time.sleep(pk.FOR_S + 2 * pk.INTERVAL_S)  # anything pending since the first scrape would fire by now
     assert pk.alerts("firing") == set() and pk.alerts("pending") == set(), pk.alerts("firing") | pk.alerts("pending")
-    peers = pk.api(f'query?query=wgsdn_wireguard_latest_handshake_seconds{{host="{GW1}"}}')["result"]
+    peers = pk.api("query", query=f'wgsdn_wireguard_latest_handshake_seconds{{host="{GW1}"}}')["result"]
     assert {r["metric"]["peer"] for r in peers} == {GW2, DUAL, DEV2, "f-monitor"}
-    bfd = pk.api(f'query?query=bird_bfd_session_up{{host="{DUAL}"}}')["result"]
+    bfd = pk.api("query", query=f'bird_bfd_session_up{{host="{DUAL}"}}')["result"]
     assert {(r["metric"]["ip"], r["value"][1]) for r in bfd} == {("10.0.0.1", "1"), ("10.0.0.2", "1")}
 
 
