@@ -11,7 +11,6 @@ name=wgsdn-bench-metrics-$$
 trap 'docker rm -f "$name" >/dev/null 2>&1 || true' EXIT
 docker run -d --name "$name" --cap-add NET_ADMIN --device /dev/net/tun --entrypoint sleep wgsdn/node:bookworm 600 >/dev/null
 docker cp "$root/roles/metrics/files/wgsdn-metrics-collector" "$name:/usr/local/sbin/wgsdn-metrics-collector"
-docker exec "$name" chmod 0755 /usr/local/sbin/wgsdn-metrics-collector
 docker exec -i "$name" bash -s "$peers" "$runs" <<'SCRIPT'
 set -euo pipefail
 peers=$1 runs=$2
@@ -34,7 +33,7 @@ import os, subprocess, sys, time
 runs = int(sys.argv[1])
 start_wall, start = time.perf_counter(), os.times()
 for _ in range(runs):
-    subprocess.run(["/usr/local/sbin/wgsdn-metrics-collector"], check=True)
+    subprocess.run(["python3", "/usr/local/sbin/wgsdn-metrics-collector"], check=True)
 wall, end = time.perf_counter() - start_wall, os.times()
 cpu = (end.children_user - start.children_user) + (end.children_system - start.children_system)
 print(f"collector: {wall / runs * 1000:.0f} ms wall, {cpu / runs * 1000:.0f} ms CPU per run (python3 + wg show all dump)")
