@@ -16,6 +16,12 @@ behind gateway1, f-device3 .13 behind gateway2. The tests run in file order:
    full reachability matrix is back (every host pings every other), and the
    WireGuard/BIRD configuration files byte-identical afterwards.
 
+0. metrics (wgsdn_metrics: true): Prometheus on f-monitor (a device behind
+   gateway1) with monitoring.yml's files (promtool check and test) scrapes every
+   exporter through the overlay, none answers on the underlay, no alert fires on
+   the healthy fabric; fault a (gateway2 paused) fires the expected alerts within
+   for: + a scrape, an evaluation and the scrape timeout, and they resolve after it.
+
 Measured numbers are printed and written to bench/out/faults.json.
 """
 
