@@ -52,6 +52,7 @@ VARIABLES = {
         "`[{name, address, asn, import, export, bfd, password}]`: routers outside the overlay this gateway speaks eBGP with over the underlay; "
         "import only the declared prefixes, export `overlay` or a prefix list",
     ),
+    "wgsdn_metrics": ("group var", True, "`true`: Prometheus exporters on every managed host, listening on its overlay address (role `wgsdn.fabric.metrics`)"),
 }
 
 # Read by the lookup itself (not by the plan): where the state lives, whether to prune it.

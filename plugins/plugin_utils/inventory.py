@@ -162,13 +162,14 @@ def build_overlay(gateways, devices, hostvars, clients=()):
     families, networks = _networks(roles, hostvars)
     preshared, _origin = _shared(roles, hostvars, "wgsdn_preshared_keys", True, _parse_bool("wgsdn_preshared_keys"))
     interface, _origin = _shared(roles, hostvars, "wgsdn_interface", "wg0", _parse_interface)
+    metrics, _origin = _shared(roles, hostvars, "wgsdn_metrics", False, _parse_bool("wgsdn_metrics"))
     hosts = {name: _build_host(name, role, hostvars.get(name, {}), families) for name, role in roles.items()}
     gateways = [name for name, role in roles.items() if role == GATEWAY]
     if len(gateways) == 1:  # one gateway: every device and client attaches to it
         for host in hosts.values():
             if host.role != GATEWAY and not host.uplinks:
                 host.uplinks = list(gateways)
-    overlay = Overlay(families=families, networks=networks, hosts=hosts, preshared_keys=preshared, interface=interface)
+    overlay = Overlay(families=families, networks=networks, hosts=hosts, preshared_keys=preshared, interface=interface, metrics=metrics)
     validate.check_overlay(overlay)
     return overlay
 

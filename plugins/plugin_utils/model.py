@@ -50,6 +50,7 @@ class Overlay:
     hosts: dict  # name -> Host, in inventory order
     preshared_keys: bool = True
     interface: str = "wg0"
+    metrics: bool = False  # wgsdn_metrics: Prometheus exporters on every managed host
 
     @property
     def network(self):

@@ -208,5 +208,6 @@ def make_plan(overlay, state, links):
         "hosts": hosts,
         "clients": [name for name, h in hosts.items() if h["role"] == CLIENT],
         "links": plan_links,
+        "metrics": overlay.metrics,
         "preshared_keys": {p: k for p, k in state["preshared_keys"].items() if all(n in hosts for n in p.split("|"))},
     }

@@ -10,6 +10,7 @@ tools the roles install.
 
 import re
 import time
+from xml.etree import ElementTree as ET
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, services, topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
@@ -216,3 +217,61 @@ def reachability_matrix(plan, results):
             lines.append(f"{name:>{width}}" + "".join(f" {c:>2}" for c in cells))
     lines.append("columns: " + ", ".join(f"{i}={n}" for i, n in enumerate(names)))
     return lines
+
+
+def reachability_data(plan, results):
+    """The matrix as data: ``{family label: {source: {destination: true|false|null}}}`` (null: not probed)."""
+    names = list(plan["hosts"])
+    pings = {r["host"]: r.get("ping") or {} for r in results}
+    return {
+        family["label"]: {
+            name: {other: pings.get(name, {}).get(plan["hosts"][other]["addresses"][family["name"]]) for other in names if other != name} for name in names
+        }
+        for family in plan["families"]
+    }
+
+
+def machine_report(plan, results, hosts):
+    """verify.yml's report for machines (``-e wgsdn_verify_format=json``): every host's report lines
+    and problems (hosts of ``hosts`` that did not report are a problem), the matrix as data, and
+    ``ok``; built from the same ``check_host`` results as the text report."""
+    reported = {r["host"]: r for r in results}
+    problems = [f"{h}: did not report (unreachable?)" for h in hosts if h not in reported]
+    problems += [p for r in results for p in r["problems"]]
+    return {
+        "ok": not problems,
+        "problems": problems,
+        "hosts": {
+            h: {
+                "reported": h in reported,
+                "report": reported[h]["report"] if h in reported else [],
+                "problems": reported[h]["problems"] if h in reported else [],
+            }
+            for h in hosts
+        },
+        "matrix": reachability_data(plan, results),
+        "matrix_text": reachability_matrix(plan, results),
+    }
+
+
+def junit_xml(report):
+    """A JUnit XML document of ``machine_report``'s result: one test case per host, failed with its problems."""
+    hosts = report["hosts"]
+    failed = [h for h, r in hosts.items() if not r["reported"] or r["problems"]]
+    suite = ET.Element("testsuite", name="wgsdn.fabric.verify", tests=str(len(hosts)), failures=str(len(failed)), errors="0")
+    for name, result in hosts.items():
+        case = ET.SubElement(suite, "testcase", classname="wgsdn.verify", name=name)
+        if name in failed:
+            problems = result["problems"] or [f"{name}: did not report (unreachable?)"]
+            failure = ET.SubElement(case, "failure", message=problems[0], type="wgsdn.verify")
+            failure.text = "\n".join(problems)
+        ET.SubElement(case, "system-out").text = "\n".join(result["report"])
+    root = ET.Element("testsuites", name="wgsdn.fabric", tests=str(len(hosts)), failures=str(len(failed)))
+    root.append(suite)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def machine_outputs(plan, results, hosts):
+    """``{json: machine_report, junit: junit_xml text}``: what ``wgsdn_verify_format=json`` writes."""
+    report = machine_report(plan, results, hosts)
+    return {"json": report, "junit": junit_xml(report)}

@@ -57,6 +57,8 @@ REQUIRED = [
     "roles/wireguard/README.md",
     "roles/bird/README.md",
     "roles/bfd/README.md",
+    "roles/metrics/files/wgsdn-metrics-collector",
+    "playbooks/monitoring.yml",
     "tests/unit/conftest.py",
 ]
 
@@ -138,6 +140,10 @@ def test_installed_tarball_runs_from_an_unrelated_directory(used_checkout_tarbal
         assert list((project / "out" / host / "etc" / "wireguard").glob("*.conf")), host
     assert (project / "out" / "gateway1" / "etc" / "bird" / "bird.conf").is_file()
     assert (project / ".wgsdn-state.json").is_file(), "the state file belongs beside the user's inventory"
+    monitoring = ansible_playbook("wgsdn.fabric.monitoring", "-e", "wgsdn_monitoring_dir=prom")
+    assert monitoring.returncode == 0, monitoring.stdout + monitoring.stderr
+    for name in ("prometheus.yml", "rules/wgsdn.rules.yml", "file_sd/wgsdn-node.json", "file_sd/wgsdn-bird.json", "grafana/wgsdn.json"):
+        assert (project / "prom" / name).is_file(), name
     assert not list(installed.rglob(".wgsdn-state.json*")), "nothing written into the installed collection"
 
     syntax = ansible_playbook("wgsdn.fabric.site", "--syntax-check")

@@ -16,6 +16,12 @@ behind gateway1, f-device3 .13 behind gateway2. The tests run in file order:
    full reachability matrix is back (every host pings every other), and the
    WireGuard/BIRD configuration files byte-identical afterwards.
 
+0. metrics (wgsdn_metrics: true): Prometheus on f-monitor (a device behind
+   gateway1) with monitoring.yml's files (promtool check and test) scrapes every
+   exporter through the overlay, none answers on the underlay, no alert fires on
+   the healthy fabric; fault a (gateway2 paused) fires the expected alerts within
+   for: + a scrape, an evaluation and the scrape timeout, and they resolve after it.
+
 Measured numbers are printed and written to bench/out/faults.json.
 """
 
@@ -29,6 +35,7 @@ import time
 from pathlib import Path
 
 import faultkit as fk
+import promkit as pk
 import pytest
 from ansible.parsing.vault import VaultLib, VaultSecret
 from wgsdn_testkit import fabric, ping, scenario
@@ -38,6 +45,19 @@ from wgsdn_testkit.playbooks import changed_tasks, recap
 GW1, GW2 = "f-gateway1", "f-gateway2"
 DUAL, DEV2, DEV3 = "f-device1", "f-device2", "f-device3"
 BASELINE = {}
+PROMETHEUS = {}
+# What pausing gateway2 must fire (alertname, host, peer), as seen from f-monitor behind gateway1:
+# gateway2 and device3 (behind it only) unreachable, their sessions down on gateway1 and on the
+# dual-homed device, gateway1's kernel routes to gateway2 and device3 withdrawn.
+GW2_PAUSED_ALERTS = {
+    ("WgsdnExporterDown", GW2, None),
+    ("WgsdnExporterDown", DEV3, None),
+    ("WgsdnBgpSessionDown", GW1, GW2),
+    ("WgsdnBfdSessionDown", GW1, GW2),
+    ("WgsdnBgpSessionDown", DUAL, GW2),
+    ("WgsdnBfdSessionDown", DUAL, GW2),
+    ("WgsdnGatewayRoutesMissing", GW1, None),
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -131,6 +151,63 @@ def test_bird_restarts_on_failure():
     for name in scenario.names():
         props = docker("exec", name, "systemctl", "show", "-p", "Restart", "-p", "RestartUSec", "-p", "UnitFileState", "bird").stdout
         assert "Restart=on-failure" in props and "RestartUSec=1s" in props and "UnitFileState=enabled" in props, f"{name}: {props}"
+
+
+# ---------------------------------------------------------------- 0. metrics (wgsdn_metrics: true)
+
+
+def test_prometheus_in_the_overlay_scrapes_every_host():
+    """monitoring.yml's files pass promtool; prometheus on f-monitor finds every exporter up through the overlay."""
+    files, checked = pk.install()
+    PROMETHEUS.update(files)
+    rules = files["rules/wgsdn.rules.yml"].count("- alert: ")
+    assert checked.count(f"SUCCESS: {rules} rules found") == 2 and "is valid prometheus config file syntax" in checked, checked
+    node = json.loads(files["file_sd/wgsdn-node.json"])
+    assert {g["labels"]["host"]: g["targets"] for g in node} == {n: [f"{scenario.address(n)}:9100"] for n in scenario.names()}
+    want = {(job, n): "up" for n in scenario.names() for job in ("wgsdn-node", "wgsdn-bird")}
+    seconds, _ = pk.wait_for("every target up", lambda: pk.targets() == want, 60)
+    fk.RESULTS["metrics"] = {"targets_up_s": round(seconds, 1), "rules": rules}
+    print(f"all {len(want)} targets up {seconds:.1f} s after prometheus started; {fk.RESULTS['metrics']['rules']} alert rules")
+
+
+def test_exporters_listen_on_the_overlay_address_only():
+    for name in scenario.names():
+        listening = docker("exec", name, "ss", "-Hltn").stdout.split()
+        ours = [a for a in listening if a.endswith((":9100", ":9324"))]
+        assert sorted(ours) == sorted([f"{scenario.address(name)}:9100", f"{scenario.address(name)}:9324"]), f"{name}: {ours}"
+        _network, ip = underlay(name)
+        over = docker(
+            "exec",
+            pk.MONITOR,
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "3",
+            f"http://{scenario.address(name)}:9100/metrics",
+            check=False,
+        )
+        under = docker("exec", pk.MONITOR, "curl", "-s", "--max-time", "3", f"http://{ip}:9100/metrics", check=False)
+        assert over.stdout == "200", f"{name}: node-exporter not reachable through the overlay"
+        assert under.returncode != 0, f"{name}: node-exporter answers on the underlay address {ip}"
+
+
+def test_no_alert_on_the_healthy_fabric_and_the_metrics_are_there():
+    time.sleep(pk.FOR_S + 2 * pk.INTERVAL_S)  # anything pending since the first scrape would fire by now
+    assert pk.alerts("firing") == set() and pk.alerts("pending") == set(), pk.alerts("firing") | pk.alerts("pending")
+    peers = pk.api("query", query=f'wgsdn_wireguard_latest_handshake_seconds{{host="{GW1}"}}')["result"]
+    assert {r["metric"]["peer"] for r in peers} == {GW2, DUAL, DEV2, "f-monitor"}
+    bfd = pk.api("query", query=f'bird_bfd_session_up{{host="{DUAL}"}}')["result"]
+    assert {(r["metric"]["ip"], r["value"][1]) for r in bfd} == {("10.0.0.1", "1"), ("10.0.0.2", "1")}
+
+
+def test_handshake_alert_fires_after_three_minutes_promtool():
+    """The 180 s handshake rule, which a short pause cannot reach, with promtool's synthetic series."""
+    out = pk.promtool_test(PROMETHEUS["rules/wgsdn.rules.yml"], GW1)
+    assert "SUCCESS" in out, out
 
 
 # ---------------------------------------------------------------- 1. secrets and vault
@@ -267,16 +344,44 @@ def test_fault_a_gateway_paused_then_resumed():
             10,
         )
 
+    moments = {}
+
+    def pause():
+        moments["paused"] = time.monotonic()
+        docker("pause", GW2)
+
+    def unpause():
+        moments["unpaused"] = time.monotonic()
+        docker("unpause", GW2)
+
+    def alerts_fire_naming_gateway2_and_its_peers():
+        dual_homed_device_keeps_reaching_gateway1s_device()
+        # for: + one scrape interval + one evaluation interval (pending starts at the evaluation after
+        # the scrape that saw it) + the scrape timeout (a paused target answers nothing) + 3 s slack.
+        bound = pk.FOR_S + 3 * pk.INTERVAL_S + 3
+        _, firing = pk.wait_for("the gateway2 alerts", lambda: pk.alerts_including(GW2_PAUSED_ALERTS), bound + 30)
+        fired = time.monotonic() - moments["paused"]
+        unexpected = {a for a in firing if GW2 not in a and a not in GW2_PAUSED_ALERTS}
+        print(f"alerts firing {fired:.1f} s after `docker pause {GW2}` (bound {bound} s): {sorted(firing, key=str)}")
+        fk.RESULTS.setdefault("metrics", {})["alerts_fired_s"] = round(fired, 1)
+        assert not unexpected, f"alerts that name neither {GW2} nor its peers: {unexpected}"
+        assert fired <= bound, f"the alerts took {fired:.1f} s, more than for: + scrape + evaluation + scrape timeout ({bound} s)"
+
     for rep in range(fk.REPS):
         _hold(
             fault,
             rep,
-            inject=lambda: docker("pause", GW2),
-            while_held=dual_homed_device_keeps_reaching_gateway1s_device,
+            inject=pause,
+            while_held=alerts_fire_naming_gateway2_and_its_peers if rep == 0 else dual_homed_device_keeps_reaching_gateway1s_device,
             expect=(rf"^{GW2}: did not report", rf"cannot reach {GW2}"),
             quiet_s=5,
-            restore=lambda: docker("unpause", GW2),
+            restore=unpause,
         )
+        if rep == 0:
+            pk.wait_for("every alert resolved after the unpause", lambda: not pk.alerts(), 120)
+            resolved = time.monotonic() - moments["unpaused"]
+            fk.RESULTS["metrics"]["alerts_resolved_s"] = round(resolved, 1)
+            print(f"every alert resolved {resolved:.1f} s after `docker unpause {GW2}`")
 
 
 def test_fault_b_device_paused():
@@ -428,9 +533,11 @@ def test_verify_passes_once_everything_healed():
     a BFD session may still flap on the loaded 2-core box right after a container restart,
     and verify.yml rightly reports that too."""
     flaps = []
+    out = Path(tempfile.mkdtemp())
+    formats = ("-e", "wgsdn_verify_format=json", "-e", f"wgsdn_verify_json_file={out}/verify.json", "-e", f"wgsdn_verify_junit_file={out}/verify.xml")
     for _ in range(2):
         fk.steady()
-        result = fk.playbook("verify.yml")
+        result = fk.playbook("verify.yml", *formats)
         if result.returncode == 0:
             break
         flaps.append(fk.verify_problems(result.stdout))
@@ -438,3 +545,9 @@ def test_verify_passes_once_everything_healed():
     fk.RESULTS["final_verify_flaps"] = flaps
     assert result.returncode == 0, result.stdout[-4000:]
     assert "The live network matches the inventory." in result.stdout
+    # The same report for machines: JSON with the matrix as data, JUnit with a passed case per host.
+    report = json.loads((out / "verify.json").read_text())
+    assert report["ok"] is True and report["problems"] == [] and set(report["hosts"]) == set(scenario.names())
+    assert all(v is True for row in report["matrix"]["IPv4"].values() for v in row.values()), report["matrix"]
+    junit = (out / "verify.xml").read_text()
+    assert f'tests="{len(scenario.names())}" failures="0"' in junit and "<failure" not in junit, junit[:500]

@@ -1,5 +1,8 @@
 """Verification: parsing real command output and judging it against the plan."""
 
+import json
+from xml.etree import ElementTree as ET
+
 import pytest
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology, verify
@@ -143,3 +146,31 @@ def test_device_that_learns_routes_over_bgp(plan):
         plan, "device1", observed_for(plan, "device1", protocols=down, routes=routes.replace("10.0.0.6 via", "10.0.0.66 via"), bfd=bfd), now=NOW
     )
     assert result["problems"] == ["device1: BGP wgsdn_uplink1 with gateway1 is Connect", "device1: route to 10.0.0.6/32 is missing"]
+
+
+def test_machine_report_and_junit_come_from_the_same_results(plan):
+    good = verify.check_host(
+        plan, "gateway1", observed_for(plan, "gateway1", bfd=BFD.replace("Down", "Up"), routes=ROUTES + "10.0.0.6 via 10.0.0.5 dev wg-gateway2\n"), now=NOW
+    )
+    assert good["problems"] == []
+    bad = verify.check_host(plan, "device1", observed_for(plan, "device1", ping="10.0.0.2 ok\n10.0.0.3 fail"), now=NOW)
+    hosts = ["gateway1", "device1", "device2"]
+    out = verify.machine_outputs(plan, [good, bad], hosts)
+    report = json.loads(json.dumps(out["json"]))  # plain JSON data
+    assert report["ok"] is False
+    assert report["problems"][0] == "device2: did not report (unreachable?)"
+    assert report["problems"][1:] == good["problems"] + bad["problems"] and any("cannot reach device2 (10.0.0.3)" in p for p in bad["problems"])
+    assert report["hosts"]["gateway1"] == {"reported": True, "report": good["report"], "problems": good["problems"]}
+    assert report["hosts"]["device2"] == {"reported": False, "report": [], "problems": []}
+    assert report["matrix"]["IPv4"]["device1"]["device2"] is False
+    assert report["matrix"]["IPv4"]["device1"]["gateway1"] is True
+    assert report["matrix"]["IPv4"]["device2"]["device1"] is None, "a host that did not report measured nothing"
+    assert report["matrix_text"] == verify.reachability_matrix(plan, [good, bad])
+    root = ET.fromstring(out["junit"].split("\n", 1)[1])
+    suite = root.find("testsuite")
+    assert (suite.get("tests"), suite.get("failures")) == ("3", "2")
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert set(cases) == set(hosts)
+    assert cases["device2"].find("failure").get("message") == "device2: did not report (unreachable?)"
+    assert "cannot reach device2" in cases["device1"].find("failure").text
+    assert cases["gateway1"].find("system-out").text == "\n".join(good["report"])

@@ -1,0 +1,53 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+DOCUMENTATION = r"""
+name: verify_report
+author: wgsdn.fabric maintainers (!UNKNOWN)
+version_added: "0.2.0"
+short_description: verify.yml's report for machines, as JSON data and JUnit XML
+description:
+  - Built from the same C(wgsdn.fabric.verify_host) results as the text report and the matrix.
+  - C(json) holds C(ok), C(problems), per host C(reported), C(report) and C(problems), the matrix as data
+    (C(matrix), per address family, source, destination, true/false/null) and as text (C(matrix_text)).
+  - C(junit) is a JUnit XML document with one test case per host, failed with that host's problems.
+positional: results, hosts
+extends_documentation_fragment:
+  - wgsdn.fabric.plan
+options:
+  results:
+    description: The C(wgsdn.fabric.verify_host) results of the hosts that reported.
+    type: list
+    elements: dict
+    required: true
+  hosts:
+    description: Every host that should have reported; those missing from O(results) are problems.
+    type: list
+    elements: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Write the JUnit file
+  ansible.builtin.copy:
+    content: "{{ (wgsdn_plan | wgsdn.fabric.verify_report(_results, ansible_play_hosts_all)).junit }}"
+    dest: wgsdn-verify.xml
+    mode: "0644"
+"""
+
+RETURN = r"""
+_value:
+  description: C(json) (a dict) and C(junit) (XML text).
+  type: dict
+"""
+
+from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import verify
+
+
+def _describe(exc, *args):
+    return f"wgsdn: overlay, variable 'results': cannot build the report ({exc})"
+
+
+class FilterModule:
+    def filters(self):
+        return {"verify_report": plan_filter(verify.machine_outputs, errors=(KeyError, TypeError, ValueError), describe=_describe)}
