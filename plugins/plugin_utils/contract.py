@@ -40,6 +40,11 @@ VARIABLES = {
     "wgsdn_preshared_keys": ("group var", True, "one preshared key per pair of peers; default `true`"),
     "wgsdn_link_name": ("host var", False, "short name used in `wg-<name>` interface names (Linux allows 15 characters)"),
     "wgsdn_interface": ("group var", True, "name of the single/access interface; default `wg0`"),
+    "wgsdn_route_reflector": (
+        "host var",
+        False,
+        "`true` on a gateway: it reflects routes; the other gateways link and peer with the reflectors only (advised above 10 gateways)",
+    ),
 }
 
 # Read by the lookup itself (not by the plan): where the state lives, whether to prune it.

@@ -215,4 +215,14 @@ def _build_host(name, role, hv, families):
     if not isinstance(link_name, str) or not IFNAME_CHARS.match(link_name):
         raise PlanError(name, "wgsdn_link_name", f"{link_name!r} is not usable in an interface name")
     host.link_name = link_name
+    _read_route_reflector(host, hv)
     return host
+
+
+def _read_route_reflector(host, hv):
+    value = hv.get("wgsdn_route_reflector")
+    if value is None:
+        return
+    host.route_reflector = _parse_bool("wgsdn_route_reflector")(value, host.name)
+    if host.route_reflector and host.role != GATEWAY:
+        raise PlanError(host.name, "wgsdn_route_reflector", f"only gateways reflect routes; this host is a {host.role}: move it to {GATEWAYS_GROUP} or drop the variable")

@@ -35,6 +35,7 @@ class Host:
     subnets: list = field(default_factory=list)  # netaddr.IPNetwork, normalised
     keepalive: int = None
     link_name: str = ""
+    route_reflector: bool = False  # a gateway the other gateways peer with (topology.links)
 
     @property
     def listens(self):
@@ -57,6 +58,11 @@ class Overlay:
     @property
     def gateways(self):
         return [h for h in self.hosts.values() if h.role == GATEWAY]
+
+    @property
+    def reflectors(self):
+        """Gateways with ``wgsdn_route_reflector: true``; when any exist, the other gateways peer with these only."""
+        return [h for h in self.hosts.values() if h.role == GATEWAY and h.route_reflector]
 
     @property
     def mode(self):
