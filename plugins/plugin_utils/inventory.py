@@ -225,4 +225,6 @@ def _read_route_reflector(host, hv):
         return
     host.route_reflector = _parse_bool("wgsdn_route_reflector")(value, host.name)
     if host.route_reflector and host.role != GATEWAY:
-        raise PlanError(host.name, "wgsdn_route_reflector", f"only gateways reflect routes; this host is a {host.role}: move it to {GATEWAYS_GROUP} or drop the variable")
+        raise PlanError(
+            host.name, "wgsdn_route_reflector", f"only gateways reflect routes; this host is a {host.role}: move it to {GATEWAYS_GROUP} or drop the variable"
+        )

@@ -80,12 +80,7 @@ def _gateway_pairs(overlay):
     """
     gateways = overlay.gateways
     reflected = bool(overlay.reflectors)
-    return [
-        (a.name, b.name, MESH_LINK)
-        for i, a in enumerate(gateways)
-        for b in gateways[i + 1 :]
-        if not reflected or a.route_reflector or b.route_reflector
-    ]
+    return [(a.name, b.name, MESH_LINK) for i, a in enumerate(gateways) for b in gateways[i + 1 :] if not reflected or a.route_reflector or b.route_reflector]
 
 
 def neighbours_of(plan_hosts, plan_links):
