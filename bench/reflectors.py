@@ -165,7 +165,8 @@ def plot(results, path):
             if points:
                 ax.plot(*zip(*points, strict=True), style, label=label)
             for r in results:
-                if r["design"] == design and r.get(key) is None and r.get("error") and r.get("cap_s"):
+                measured = key != "withdraw_s" or r.get("converge_s") is not None  # no withdrawal without convergence
+                if r["design"] == design and r.get(key) is None and r.get("error") and r.get("cap_s") and measured:
                     # Not converged (or not withdrawn) within the cap: drawn at the cap, hollow.
                     ax.plot([r["size"]], [r["cap_s"]], style[0], mfc="none", color=ax.lines[-1].get_color() if points else None)
                     ax.annotate(f"> {r['cap_s']} s cap", (r["size"], r["cap_s"]), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
