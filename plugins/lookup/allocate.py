@@ -69,11 +69,12 @@ _raw:
       and the data templates print, such as C(ip_option), C(bird_channel) and C(forwarding_sysctl)), C(network) and
       C(prefixlen) (the first family's), C(mode) (C(direct), C(hub) or C(routed)), C(interface), C(links)
       (every pair of peers, C(a), C(b) and C(kind), one of C(direct), C(hub), C(mesh), C(uplink) or C(client)),
-      C(clients) (names of the unmanaged clients), C(hosts) and C(preshared_keys) (per pair C(hostA|hostB)).
+      C(clients) (names of the unmanaged clients), C(hosts) and C(preshared_keys) (per pair C(hostA|hostB)),
+      C(reflectors) (the gateways with C(wgsdn_route_reflector)) and C(warnings) (advice, also printed as Ansible warnings).
     - Per host C(role), C(address) (the first family's), C(addresses) (per family), C(router_id), C(private_key),
       C(public_key), C(endpoint), C(listen_port), C(uplinks), C(subnets), C(keepalive), C(link_name),
       C(neighbours) (hosts with a peer section here, in order), C(relays) (forwards others' packets),
-      C(speaks_bgp), and for gateways C(gateway_id) and C(asn).
+      C(speaks_bgp), and for gateways C(gateway_id), C(asn) and C(route_reflector).
     - Feed it to the C(wgsdn.fabric) filters.
   type: list
   elements: dict
@@ -84,6 +85,7 @@ import os
 from ansible.errors import AnsibleLookupError
 from ansible.parsing.vault import VaultLib, is_encrypted
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import CLIENTS_GROUP, DEVICES_GROUP, GATEWAYS_GROUP, INPUT_VARIABLES
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import require
@@ -125,6 +127,8 @@ class LookupModule(LookupBase):
             )
         except PlanError as exc:
             raise AnsibleLookupError(str(exc)) from None
+        for warning in plan["warnings"]:
+            Display().warning(f"wgsdn: {warning}")  # the plan is computed once per run; Display also drops repeats
         return [plan]
 
     @staticmethod

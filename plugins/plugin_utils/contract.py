@@ -53,6 +53,11 @@ VARIABLES = {
         "import only the declared prefixes, export `overlay` or a prefix list",
     ),
     "wgsdn_metrics": ("group var", True, "`true`: Prometheus exporters on every managed host, listening on its overlay address (role `wgsdn.fabric.metrics`)"),
+    "wgsdn_route_reflector": (
+        "host var",
+        False,
+        "`true` on a gateway: it reflects routes; the other gateways link and peer with the reflectors only (advised above 10 gateways)",
+    ),
 }
 
 # Read by the lookup itself (not by the plan): where the state lives, whether to prune it.

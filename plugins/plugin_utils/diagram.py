@@ -22,6 +22,8 @@ def _label(name, host, separator):
     parts = [name, *host["addresses"].values()]
     if host.get("asn"):
         parts.append(f"AS{host['asn']}")
+    if host.get("route_reflector"):
+        parts.append("route reflector")
     parts.extend(host["subnets"])
     parts.extend(f"service {s['name']} {s['address']}" for s in host.get("services", []))
     return separator.join(parts)
@@ -39,14 +41,17 @@ def external_peers(plan):
 
 
 def to_dot(plan):
+    design = f", route reflectors {', '.join(plan['reflectors'])}" if plan.get("reflectors") else ""
     lines = [
         "graph wgsdn {",
-        f'  label="wgsdn overlay {plan["network"]} ({plan["mode"]})"; labelloc=t; fontname="Helvetica";',
+        f'  label="wgsdn overlay {plan["network"]} ({plan["mode"]}{design})"; labelloc=t; fontname="Helvetica";',
         '  node [fontname="Helvetica", fontsize=10]; edge [fontname="Helvetica", fontsize=9];',
     ]
     for name, host in plan["hosts"].items():
         shape = 'shape=box, style="rounded,bold,filled", fillcolor="#dbe9f6"' if host["role"] == GATEWAY else 'shape=ellipse, style=filled, fillcolor="#f3f3f3"'
         label = _label(name, host, "\\n")
+        if host.get("route_reflector"):
+            shape += ", peripheries=2"
         lines.append(f'  "{name}" [{shape}, label="{label}"];')
     for a, b, kind in links(plan):
         style = {
@@ -67,7 +72,10 @@ def _mermaid_id(name):
 
 
 def to_mermaid(plan):
-    lines = [f"# wgsdn overlay {plan['network']} ({plan['mode']})", "", "```mermaid", "graph LR"]
+    lines = [f"# wgsdn overlay {plan['network']} ({plan['mode']})", ""]
+    if plan.get("reflectors"):
+        lines.extend([f"Route reflectors: {', '.join(plan['reflectors'])}; the other gateways peer with them only.", ""])
+    lines.extend(["```mermaid", "graph LR"])
     for name, host in plan["hosts"].items():
         label = _label(name, host, "<br/>")
         node = f'{_mermaid_id(name)}["{label}"]' if host["role"] == GATEWAY else f'{_mermaid_id(name)}("{label}")'

@@ -218,4 +218,16 @@ def _build_host(name, role, hv, families):
     host.link_name = link_name
     host.services = services.parse_services(hv.get("wgsdn_services"), name, families)
     host.bgp_peers = peers.parse_peers(hv.get("wgsdn_bgp_peers"), name, role, families)
+    _read_route_reflector(host, hv)
     return host
+
+
+def _read_route_reflector(host, hv):
+    value = hv.get("wgsdn_route_reflector")
+    if value is None:
+        return
+    host.route_reflector = _parse_bool("wgsdn_route_reflector")(value, host.name)
+    if host.route_reflector and host.role != GATEWAY:
+        raise PlanError(
+            host.name, "wgsdn_route_reflector", f"only gateways reflect routes; this host is a {host.role}: move it to {GATEWAYS_GROUP} or drop the variable"
+        )

@@ -37,6 +37,7 @@ class Host:
     link_name: str = ""
     services: list = field(default_factory=list)  # services.parse_services: health-checked (anycast) addresses
     bgp_peers: list = field(default_factory=list)  # peers.parse_peers: external BGP routers (gateways only)
+    route_reflector: bool = False  # a gateway the other gateways peer with (topology.links)
 
     @property
     def listens(self):
@@ -60,6 +61,11 @@ class Overlay:
     @property
     def gateways(self):
         return [h for h in self.hosts.values() if h.role == GATEWAY]
+
+    @property
+    def reflectors(self):
+        """Gateways with ``wgsdn_route_reflector: true``; when any exist, the other gateways peer with these only."""
+        return [h for h in self.hosts.values() if h.role == GATEWAY and h.route_reflector]
 
     @property
     def mode(self):

@@ -195,6 +195,7 @@ def make_plan(overlay, state, links):
         if host.role == GATEWAY:
             data["gateway_id"] = entry["gateway_id"]
             data["asn"] = ASN_BASE + entry["gateway_id"]
+            data["route_reflector"] = host.route_reflector
         hosts[host.name] = data
     plan_links = [{"a": a, "b": b, "kind": kind} for a, b, kind in links]
     for name, peers in topology.neighbours_of(hosts, plan_links).items():
@@ -210,4 +211,25 @@ def make_plan(overlay, state, links):
         "links": plan_links,
         "metrics": overlay.metrics,
         "preshared_keys": {p: k for p, k in state["preshared_keys"].items() if all(n in hosts for n in p.split("|"))},
+        "reflectors": [h.name for h in overlay.reflectors],
+        "warnings": plan_warnings(overlay),
     }
+
+
+# A full mesh of more gateways than this gets a warning: measured in bench/reflectors
+# (bench/README.md, "Route reflectors, simulated"), BGP convergence and BIRD memory of a
+# full mesh grow with the square of the gateway count while reflectors keep them linear.
+MESH_WARNING_GATEWAYS = 10
+
+
+def plan_warnings(overlay):
+    """Advice about the inventory that is not an error; the plan role prints each once per run."""
+    gateways = overlay.gateways
+    if overlay.mode == ROUTED and not overlay.reflectors and len(gateways) > MESH_WARNING_GATEWAYS:
+        sessions = len(gateways) * (len(gateways) - 1) // 2
+        return [
+            f"{len(gateways)} gateways in a full mesh: {sessions} WireGuard links, BGP and BFD sessions "
+            f"(more than {MESH_WARNING_GATEWAYS} gateways); set wgsdn_route_reflector: true on two or three "
+            "well-connected gateways so the others link and peer with those only"
+        ]
+    return []

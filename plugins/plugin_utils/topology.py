@@ -63,12 +63,25 @@ def links(overlay):
         return [(a.name, b.name, DIRECT_LINK) for i, a in enumerate(hosts) for b in hosts[i + 1 :]]
     result = []
     if mode == ROUTED:
-        gateways = [h for h in hosts if h.role == GATEWAY]
-        result.extend((a.name, b.name, MESH_LINK) for i, a in enumerate(gateways) for b in gateways[i + 1 :])
+        result.extend(_gateway_pairs(overlay))
     for host in hosts:
         kind = CLIENT_LINK if host.role == CLIENT else (UPLINK if mode == ROUTED else HUB_LINK)
         result.extend((host.name, uplink, kind) for uplink in host.uplinks)
     return result
+
+
+def _gateway_pairs(overlay):
+    """Mesh links between gateways: every pair, or with route reflectors only the pairs that have one.
+
+    With reflectors, an edge gateway has a WireGuard link, an eBGP session and a
+    BFD session with each reflector and none with the other edges; reflectors
+    mesh with each other. Traffic between two edges goes through a reflector
+    (eBGP rewrites the next hop to the reflector's link address, which the edge
+    reaches directly), so BFD watches every link that carries traffic.
+    """
+    gateways = overlay.gateways
+    reflected = bool(overlay.reflectors)
+    return [(a.name, b.name, MESH_LINK) for i, a in enumerate(gateways) for b in gateways[i + 1 :] if not reflected or a.route_reflector or b.route_reflector]
 
 
 def neighbours_of(plan_hosts, plan_links):
@@ -428,6 +441,20 @@ def bird_settings(plan, host_name, device_bgp=True):
         # Whether a secrets fragment is needed (the passwords themselves stay in the plan).
         "secrets": bool(enabled and peers.secrets(plan, host_name)),
         "services": services.host_services(plan, host_name) if enabled else [],
+        **reflector_settings(plan, host_name),
+    }
+
+
+def reflector_settings(plan, host_name):
+    """How a gateway stands in the route reflector design: ``route_reflector`` (it is one),
+    ``reflectors`` (all of them; empty for a full mesh) and ``edge`` (it peers with them only)."""
+    host = plan["hosts"][host_name]
+    reflectors = list(plan.get("reflectors", []))
+    is_reflector = bool(host.get("route_reflector"))
+    return {
+        "route_reflector": is_reflector,
+        "reflectors": reflectors,
+        "edge": plan["mode"] == ROUTED and host["role"] == GATEWAY and bool(reflectors) and not is_reflector,
     }
 
 

@@ -158,6 +158,7 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
             if info != "Established":
                 problems.append(f"BGP {session['name']} with {session['peer']} is {info or state}")
             report.append(f"  BGP {session['name']} ({session['peer']} {session['neighbor']}): {info or state}")
+        problems.extend(_reflector_check(plan, host_name, protocols, report))
         sessions = parse_bfd_sessions(observed.get("bfd"))
         for neighbor in topology.bfd_neighbors(plan, host_name):
             iface, state = sessions.get(neighbor, ("-", "absent"))
@@ -275,3 +276,17 @@ def machine_outputs(plan, results, hosts):
     """``{json: machine_report, junit: junit_xml text}``: what ``wgsdn_verify_format=json`` writes."""
     report = machine_report(plan, results, hosts)
     return {"json": report, "junit": junit_xml(report)}
+
+
+def _reflector_check(plan, host_name, protocols, report):
+    """With route reflectors, an edge gateway must run gateway BGP sessions (``bgp_*``) with
+    the reflectors only: any other live one is a leftover of the full mesh, or a hand-made session."""
+    design = topology.reflector_settings(plan, host_name)
+    if not design["edge"]:
+        if design["route_reflector"]:
+            report.append("  route reflector: BGP and BFD with every gateway")
+        return []
+    expected = {s["name"] for s in topology.bgp_neighbors(plan, host_name)}
+    extra = sorted(name for name in protocols if name.startswith("bgp_") and name not in expected)
+    report.append(f"  edge gateway: BGP with the route reflectors only ({', '.join(design['reflectors'])})" + (f"; also {', '.join(extra)}" if extra else ""))
+    return [f"BGP {name} is not with a route reflector (edge gateways peer with {', '.join(design['reflectors'])} only)" for name in extra]

@@ -1,7 +1,9 @@
 """Day-2 operations on a live routed fabric, in the order an administrator meets them.
 
-gateway1 10.0.0.1 and gateway2 10.0.0.2 (eBGP + BFD between them) serve device1
-.11 (gateway1), device2 .12 (gateway2) and device3 .13 (both). d2-client .21 is an
+gateway1 10.0.0.1 and gateway2 10.0.0.2 serve device1 .11 (gateway1), device2 .12
+(gateway2) and device3 .13 (both). They are edge gateways: eBGP + BFD with the
+route reflectors rr1 .3 and rr2 .4 only (which mesh with each other), so traffic
+between them crosses a reflector. d2-client .21 is an
 unmanaged client of gateway1 (group wgsdn_clients): Ansible never touches it; it
 is configured by hand from the file playbooks/clients.yml exports. d2-spare is in
 no wgsdn group until inventory/spare.yml adds it. The tests run in file order,
@@ -24,13 +26,26 @@ from wgsdn_testkit.ping import PingStream
 from wgsdn_testkit.playbooks import recap
 
 GW1, GW2 = "d2-gateway1", "d2-gateway2"
+RR1, RR2 = "d2-rr1", "d2-rr2"
 DEV1, DEV2, DEV3 = "d2-device1", "d2-device2", "d2-device3"
 CLIENT, SPARE = "d2-client", "d2-spare"
-MANAGED = [GW1, GW2, DEV1, DEV2, DEV3]
-ADDRESS = {GW1: "10.0.0.1", GW2: "10.0.0.2", DEV1: "10.0.0.11", DEV2: "10.0.0.12", DEV3: "10.0.0.13", CLIENT: "10.0.0.21", SPARE: "10.0.0.14"}
+MANAGED = [GW1, GW2, RR1, RR2, DEV1, DEV2, DEV3]
+ADDRESS = {
+    GW1: "10.0.0.1",
+    GW2: "10.0.0.2",
+    RR1: "10.0.0.3",
+    RR2: "10.0.0.4",
+    DEV1: "10.0.0.11",
+    DEV2: "10.0.0.12",
+    DEV3: "10.0.0.13",
+    CLIENT: "10.0.0.21",
+    SPARE: "10.0.0.14",
+}
 BFD_PEERS = {
-    GW1: ["10.0.0.2", "10.0.0.11", "10.0.0.13"],
-    GW2: ["10.0.0.1", "10.0.0.12", "10.0.0.13"],
+    GW1: ["10.0.0.3", "10.0.0.4", "10.0.0.11", "10.0.0.13"],
+    GW2: ["10.0.0.3", "10.0.0.4", "10.0.0.12", "10.0.0.13"],
+    RR1: ["10.0.0.1", "10.0.0.2", "10.0.0.4"],
+    RR2: ["10.0.0.1", "10.0.0.2", "10.0.0.3"],
     DEV1: ["10.0.0.1"],
     DEV2: ["10.0.0.2"],
     DEV3: ["10.0.0.1", "10.0.0.2"],
@@ -85,13 +100,17 @@ def test_diagram_is_drawn_from_the_inventory():
     assert run.returncode == 0, run.out[-3000:]
     dot, md = (out / "topology.dot").read_text(), (out / "topology.md").read_text()
     assert dot.startswith("graph wgsdn {"), dot
-    assert '"d2-gateway1" -- "d2-gateway2" [style=bold' in dot, dot  # the BGP link
+    assert '"d2-gateway1" -- "d2-gateway2"' not in dot, dot  # edges peer with the reflectors only
+    for a, b in [(GW1, RR1), (GW1, RR2), (GW2, RR1), (GW2, RR2), (RR1, RR2)]:
+        assert f'"{a}" -- "{b}" [style=bold' in dot, (a, b)  # the BGP links
+    assert "route reflectors d2-rr1, d2-rr2" in dot and dot.count("peripheries=2") == 2, dot
     for name in [*MANAGED, CLIENT]:
         assert f'"{name}" [' in dot and ADDRESS[name] in dot, name
     assert SPARE not in dot
     for device, gateway in [(DEV1, GW1), (DEV2, GW2), (DEV3, GW1), (DEV3, GW2), (CLIENT, GW1)]:
         assert f'"{device}" -- "{gateway}"' in dot, (device, gateway)
-    assert "```mermaid" in md and "n_d2_gateway1 ==eBGP + BFD=== n_d2_gateway2" in md, md
+    assert "```mermaid" in md and "n_d2_gateway1 ==eBGP + BFD=== n_d2_rr1" in md, md
+    assert "Route reflectors: d2-rr1, d2-rr2" in md, md
     assert (out / "topology.svg").exists() == bool(shutil.which("dot"))
     shutil.rmtree(out)
 
@@ -111,7 +130,9 @@ def test_every_peer_has_its_own_preshared_key():
     # The state keeps departed hosts' entries (d2-spare after its removal): only current pairs count.
     current = {p: k for p, k in state["preshared_keys"].items() if SPARE not in p.split("|")}
     pairs = {frozenset(p.split("|")) for p in current}
-    expected = {frozenset(p) for p in [(GW1, GW2), (DEV1, GW1), (DEV2, GW2), (DEV3, GW1), (DEV3, GW2), (CLIENT, GW1)]}
+    expected = {
+        frozenset(p) for p in [(GW1, RR1), (GW1, RR2), (GW2, RR1), (GW2, RR2), (RR1, RR2), (DEV1, GW1), (DEV2, GW2), (DEV3, GW1), (DEV3, GW2), (CLIENT, GW1)]
+    }
     assert set(live) == expected == pairs
     for pair, digests in live.items():
         # Both ends of a pair hold the same key (the client's end is its exported file).
@@ -141,13 +162,20 @@ def verify_until_it_passes(attempts=3):
 def test_verify_passes_on_the_converged_fabric():
     run = verify_until_it_passes()
     ops.MEASUREMENTS["verify_s"] = round(run.seconds, 1)
-    for session in ("bgp_d2_gateway2 (d2-gateway2 10.0.0.2)", "bgp_d2_gateway1 (d2-gateway1 10.0.0.1)", "wgsdn_uplink2 (d2-gateway2 10.0.0.2)"):
+    for session in (
+        "bgp_d2_rr1 (d2-rr1 10.0.0.3)",
+        "bgp_d2_rr2 (d2-rr2 10.0.0.4)",
+        "bgp_d2_gateway1 (d2-gateway1 10.0.0.1)",
+        "wgsdn_uplink2 (d2-gateway2 10.0.0.2)",
+    ):
         assert f"BGP {session}: Established" in run.out, session
     for peer in BFD_PEERS[GW1]:
         assert f"BFD {peer} on" in run.out
-    assert "peer d2-device1: handshake " in run.out and "peer d2-gateway2: handshake " in run.out
+    assert "peer d2-device1: handshake " in run.out and "peer d2-rr2: handshake " in run.out
     assert "peer d2-client: no handshake (unmanaged client, offline?)" in run.out
-    assert "reaches 4 of 4 other hosts" in run.out
+    assert "reaches 6 of 6 other hosts" in run.out
+    assert run.out.count("edge gateway: BGP with the route reflectors only (d2-rr1, d2-rr2)") == 2
+    assert run.out.count("route reflector: BGP and BFD with every gateway") == 2
     # The matrix: every managed host reaches every other; the client (last column) is offline.
     rows = {}
     for line in run.stdout.splitlines():
@@ -167,8 +195,8 @@ def test_verify_fails_while_a_gateway_is_paused():
         assert run.returncode != 0
         assert "d2-gateway2: did not report (unreachable?)" in run.out, run.out[-3000:]
         assert "d2-device1: cannot reach d2-gateway2 (10.0.0.2)" in run.out
-        assert "d2-gateway1: BGP bgp_d2_gateway2 with d2-gateway2 is" in run.out
-        assert "d2-gateway1: BFD with 10.0.0.2 is Down" in run.out
+        assert "d2-rr1: BGP bgp_d2_gateway2 with d2-gateway2 is" in run.out
+        assert "d2-rr1: BFD with 10.0.0.2 is Down" in run.out
         assert "d2-device2: cannot reach" in run.out  # its only gateway is gone
     finally:
         subprocess.run(["docker", "unpause", GW2], check=False, capture_output=True)
@@ -351,8 +379,9 @@ def test_rotating_every_key():
     assert all(new["preshared_keys"][p] != old["preshared_keys"][p] for p in old["preshared_keys"] if SPARE not in p.split("|"))
     expected = {n: ops.public_key(new["hosts"][n]["private_key"]) for n in new["hosts"]}
     keys = live_public_keys()
-    assert keys[GW1] == {expected[n] for n in (GW2, DEV1, DEV3, CLIENT)}
-    assert keys[GW2] == {expected[n] for n in (GW1, DEV2, DEV3)}
+    assert keys[GW1] == {expected[n] for n in (RR1, RR2, DEV1, DEV3, CLIENT)}
+    assert keys[GW2] == {expected[n] for n in (RR1, RR2, DEV2, DEV3)}
+    assert keys[RR1] == {expected[n] for n in (GW1, GW2, RR2)}
     assert keys[DEV3] == {expected[GW1], expected[GW2]}
     for name in MANAGED:
         own = {v[0] for k, v in ops.wg_snapshot(name).items() if k[1] == "self"}
@@ -388,7 +417,7 @@ def test_unmanaged_client_configured_by_hand_interoperates():
     client_key = ops.public_key(state["hosts"][CLIENT]["private_key"])
     gw1_handshakes = dict(line.split() for line in docker_exec(GW1, "wg show wg0 latest-handshakes").splitlines())
     assert int(gw1_handshakes[client_key]) > 0
-    # Through gateway1, the gateway mesh and gateway2 to device2, and back.
+    # Through gateway1, a route reflector and gateway2 to device2, and back.
     assert fabric.wait_for("client reaching device2", lambda: ping.ping_all(client, ["10.0.0.12"]) == {"10.0.0.12": 0}, timeout=20)
     assert ping.ping_all(scenario.host(DEV2), ["10.0.0.21"]) == {"10.0.0.21": 0}
     assert "via 10.0.0.2 dev wg-gateway2" in docker_exec(DEV2, "ip route get 10.0.0.21")
@@ -396,5 +425,102 @@ def test_unmanaged_client_configured_by_hand_interoperates():
 
 def test_verify_passes_at_the_end_with_the_client_online():
     run = verify_until_it_passes()
-    assert "reaches 4 of 4 other hosts, 1 of 1 unmanaged clients" in run.out
+    assert "reaches 6 of 6 other hosts, 1 of 1 unmanaged clients" in run.out
     assert "peer d2-client: handshake " in run.out
+
+
+# --- 9. Route reflectors ------------------------------------------------------------
+
+
+def bgp_gateway_sessions(name):
+    """{protocol: state} of a host's sessions with other gateways (``bgp_*``)."""
+    return {p: st for p, st in fabric.bgp_states(scenario.host(name)).items() if p.startswith("bgp_")}
+
+
+def nexthop_links(name, destination):
+    """The WireGuard interfaces of the kernel route ``name`` holds for ``destination`` (several: ECMP)."""
+    return sorted(set(re.findall(r"dev (wg-\S+)", docker_exec(name, f"ip -4 route show exact {destination}/32"))))
+
+
+def test_an_edge_gateway_peers_with_the_reflectors_only():
+    for edge in (GW1, GW2):
+        assert bgp_gateway_sessions(edge) == {"bgp_d2_rr1": "Established", "bgp_d2_rr2": "Established"}, edge
+        links = sorted(i for i in docker_exec(edge, "wg show interfaces").split() if i != "wg0")
+        assert links == ["wg-rr1", "wg-rr2"], (edge, links)
+        # BFD: Up with both reflectors, none with the other edge (a removed device's session may
+        # linger Down until BIRD restarts, as its dynamic BGP session does: see sessions_up).
+        bfd = {s[0]: s[2] for s in fabric.bfd_sessions(scenario.host(edge))}
+        assert all(bfd.get(ADDRESS[r]) == "Up" for r in (RR1, RR2)), (edge, bfd)
+        assert not {ADDRESS[GW1], ADDRESS[GW2]} & set(bfd), (edge, bfd)
+    for reflector, other in ((RR1, "rr2"), (RR2, "rr1")):
+        assert bgp_gateway_sessions(reflector) == {"bgp_d2_gateway1": "Established", "bgp_d2_gateway2": "Established", f"bgp_d2_{other}": "Established"}
+    # Edges learn each other's devices through both reflectors: one ECMP route, each with the origin AS last.
+    assert nexthop_links(GW1, ADDRESS[DEV2]) == ["wg-rr1", "wg-rr2"]
+    assert nexthop_links(GW2, ADDRESS[DEV1]) == ["wg-rr1", "wg-rr2"]
+    routes = docker_exec(GW1, f"birdc show route for {ADDRESS[DEV2]} all")
+    paths = re.findall(r"BGP.as_path: (.+)", routes)
+    asn = {n: 4200000000 + ops.read_state()["hosts"][n]["gateway_id"] for n in (GW2, RR1, RR2)}
+    assert sorted(paths) == sorted([f"{asn[RR1]} {asn[GW2]}", f"{asn[RR2]} {asn[GW2]}"]), routes
+    # The config says so too.
+    conf = docker_exec(GW1, "cat /etc/bird/bird.conf")
+    assert "# Route reflectors d2-rr1, d2-rr2: this edge gateway has BGP" in conf
+
+
+def test_dual_homed_device_fails_over_behind_the_reflectors():
+    """The gateway device3 (on both edges) sends through dies: it keeps reaching everyone through the other edge and a reflector."""
+    victim = fabric.uplink_in_use(DEV3, ADDRESS[RR1])  # ECMP picked one of its two uplinks
+    survivor, lost_device = (GW2, DEV1) if victim == GW1 else (GW1, DEV2)
+    stream = PingStream(DEV3, ADDRESS[RR1])
+    docker("pause", victim)
+    start = time.monotonic()
+    try:
+        others = [ADDRESS[n] for n in (survivor, RR1, RR2, DEV1 if survivor == GW1 else DEV2)]
+        fabric.wait_for("device3 reaching every live host", lambda: ping.ping_all(scenario.host(DEV3), others) == dict.fromkeys(others, 0), timeout=30)
+        ops.MEASUREMENTS["failover_dev3_s"] = round(time.monotonic() - start, 1)
+        assert fabric.uplink_in_use(DEV3, ADDRESS[RR1]) == survivor
+        for reflector in (RR1, RR2):  # the dead edge's own device is withdrawn everywhere
+            fabric.wait_for(
+                f"{reflector} withdrawing {lost_device}",
+                lambda r=reflector: not fabric.kernel_route(scenario.host(r), f"{ADDRESS[lost_device]}/32"),
+                timeout=10,
+            )
+    finally:
+        stats = stream.stop()
+        subprocess.run(["docker", "unpause", victim], check=False, capture_output=True)
+    ops.MEASUREMENTS["failover_dev3_lost"] = f"{stats['lost']}/{stats['judged']}"
+    ops.MEASUREMENTS["failover_dev3_gap_ms"] = stats["longest_gap_ms"]
+    print(f"failover device3 -> rr1 with {victim} paused: {stats}")
+    assert stats["longest_gap_ms"] < 5000, stats  # BFD detection is 2 s here (relaxed timers)
+    steady(timeout=90)
+
+
+def test_pausing_one_reflector_keeps_every_other_pair_reachable():
+    # Pause the reflector that device1 -> device2 traffic crosses now (gateway1's multipath hash of
+    # the forwarded packets: source device1, arriving on wg0), so it has to move.
+    route = docker_exec(GW1, f"ip route get {ADDRESS[DEV2]} from {ADDRESS[DEV1]} iif wg0")
+    victim = RR1 if "dev wg-rr1" in route else RR2
+    survivor = RR2 if victim == RR1 else RR1
+    stream = PingStream(DEV1, ADDRESS[DEV2])
+    docker("pause", victim)
+    start = time.monotonic()
+    try:
+        for edge in (GW1, GW2):
+            fabric.wait_for(
+                f"{edge} dropping {victim}", lambda e=edge: nexthop_links(e, ADDRESS[DEV1 if e == GW2 else DEV2]) == [f"wg-{survivor[3:]}"], timeout=15
+            )
+        ops.MEASUREMENTS["reflector_pause_reroute_s"] = round(time.monotonic() - start, 1)
+        live = [n for n in MANAGED if n != victim]
+        for name in live:
+            targets = [ADDRESS[o] for o in live if o != name]
+            fabric.wait_for(f"{name} reaching every live host", lambda n=name, t=targets: ping.ping_all(scenario.host(n), t) == dict.fromkeys(t, 0), timeout=20)
+        assert "10.0.0.12" in docker_exec(DEV1, "ip route get 10.0.0.12")
+    finally:
+        stats = stream.stop()
+        subprocess.run(["docker", "unpause", victim], check=False, capture_output=True)
+    ops.MEASUREMENTS["reflector_pause_lost"] = f"{stats['lost']}/{stats['judged']}"
+    ops.MEASUREMENTS["reflector_pause_gap_ms"] = stats["longest_gap_ms"]
+    print(f"{victim} paused, device1 -> device2: {stats}")
+    # BFD detection is 2 s here (relaxed timers): the gap is that, not a lost route.
+    assert stats["longest_gap_ms"] < 5000, stats
+    steady(timeout=90)
+    assert nexthop_links(GW1, ADDRESS[DEV2]) == ["wg-rr1", "wg-rr2"]

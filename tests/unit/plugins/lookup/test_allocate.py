@@ -123,3 +123,31 @@ def test_ansible_doc_shows_every_plugin(kind, name):
     assert "RETURN VALUES:" in result.stdout
     for returned in docs["RETURN"]:
         assert f"- {returned} " in result.stdout
+
+
+PLAN_ROLE = """
+- hosts: wgsdn_gateways
+  gather_facts: false
+  roles:
+    - wgsdn.fabric.plan
+  tasks:
+    - name: Show the design
+      ansible.builtin.debug:
+        msg: "REFLECTORS {{ wgsdn_plan.reflectors | join(',') }}"
+"""
+
+
+@pytest.mark.parametrize("reflectors", [0, 2])
+def test_a_large_full_mesh_warns_once_per_run(site, reflectors):
+    gateways = [f"gateway{i}" for i in range(1, 12)]
+    hostvars = {g: {"wgsdn_network": "10.0.0.0/24"} for g in gateways}
+    for g in gateways[:reflectors]:
+        hostvars[g]["wgsdn_route_reflector"] = True
+    inventory = write_inventory(site, gateways, [], hostvars)
+    (site / "plan.yml").write_text(PLAN_ROLE)
+    run = playbook("-i", inventory, site / "plan.yml")
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = run.stdout + run.stderr
+    warning = "wgsdn: 11 gateways in a full mesh: 55 WireGuard links, BGP and BFD sessions"
+    assert out.count(warning) == (0 if reflectors else 1), out
+    assert f"REFLECTORS {','.join(gateways[:reflectors])}" in run.stdout
