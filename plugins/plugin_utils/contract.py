@@ -40,6 +40,12 @@ VARIABLES = {
     "wgsdn_preshared_keys": ("group var", True, "one preshared key per pair of peers; default `true`"),
     "wgsdn_link_name": ("host var", False, "short name used in `wg-<name>` interface names (Linux allows 15 characters)"),
     "wgsdn_interface": ("group var", True, "name of the single/access interface; default `wg0`"),
+    "wgsdn_policy": (
+        "group var",
+        True,
+        "segmentation: `{default: deny, rules: [{from: [...], to: [...], ports: [tcp/22, udp/N-M, icmp]}]}` (default `allow` or `deny`); "
+        "from/to name inventory groups, hosts or prefixes; enforced with nftables (table `inet wgsdn`); absent: everyone reaches everyone",
+    ),
 }
 
 # Read by the lookup itself (not by the plan): where the state lives, whether to prune it.
