@@ -73,20 +73,20 @@ def shared_value(hostvars, names):
     return value
 
 
-def parse_port(text, index):
+def parse_port(text, index, field="ports"):
     """``tcp/N``, ``udp/N``, ``tcp/N-M``, ``udp/N-M`` or ``icmp``: ``(protocol, low, high)`` (ICMP: ``("icmp", None, None)``)."""
     if not isinstance(text, str):
-        raise _error(f"{text!r} is not a port (tcp/N, udp/N, tcp/N-M, udp/N-M or icmp)", index, "ports")
+        raise _error(f"{text!r} is not a port (tcp/N, udp/N, tcp/N-M, udp/N-M or icmp)", index, field)
     value = text.strip().lower()
     if value == ICMP:
         return (ICMP, None, None)
     match = _PORT.match(value)
     if not match:
-        raise _error(f"{text!r} is not a port: use tcp/N, udp/N, tcp/N-M, udp/N-M or icmp", index, "ports")
+        raise _error(f"{text!r} is not a port: use tcp/N, udp/N, tcp/N-M, udp/N-M or icmp", index, field)
     low = int(match.group(2))
     high = int(match.group(3)) if match.group(3) else low
     if not 1 <= low <= high <= 65535:
-        raise _error(f"{text!r}: ports run from 1 to 65535, low before high", index, "ports")
+        raise _error(f"{text!r}: ports run from 1 to 65535, low before high", index, field)
     return (match.group(1), low, high)
 
 
@@ -246,7 +246,7 @@ def _contains(side, address):
 
 def parse_flow_port(text):
     """``tcp/22``, ``udp/53`` or ``icmp`` as ``(protocol, port)``."""
-    proto, low, high = parse_port(text, None)
+    proto, low, high = parse_port(text, None, "port")
     if proto != ICMP and low != high:
         raise _error(f"{text!r}: give one port, not a range", field="port")
     return proto, low
@@ -397,3 +397,88 @@ def ruleset(plan, host_name):
         "interfaces": topology.interface_names(plan, host_name),
         "forward": forward,
     }
+
+
+# --- verification: expected (decide) against observed (real packets) ----------------------------
+
+
+def probe_ports(policy):
+    """TCP ports verify.yml probes: the first port of every TCP range the rules name, and one port no rule names."""
+    if policy is None:
+        return []
+    ports = sorted({p[1] for r in policy["rules"] for p in (r["ports"] or []) if p[0] == "tcp"})
+    named = [(p[1], p[2]) for r in policy["rules"] for p in (r["ports"] or []) if p[0] == "tcp"]
+    unnamed = next(p for p in range(1, 65536) if not any(low <= p <= high for low, high in named))
+    return sorted({*ports, unnamed})
+
+
+def _targets(plan, host_name):
+    """``(name, family name, address)`` of every other managed host (clients come and go: never probed over TCP)."""
+    return [
+        (name, family, address)
+        for name, other in plan["hosts"].items()
+        if name != host_name and other["role"] != CLIENT
+        for family, address in other["addresses"].items()
+    ]
+
+
+def probes(plan, host_name):
+    """verify.yml's TCP probes from a host: ``[{address, port}]`` (none without a policy)."""
+    ports = probe_ports(plan.get("policy"))
+    return [{"address": address, "port": port} for _name, _family, address in _targets(plan, host_name) for port in ports]
+
+
+def parse_tcp_probes(text):
+    """``{(address, port): passed}`` from lines ``ADDRESS PORT open|refused|blocked``: a refusal came from the destination, so it passed."""
+    result = {}
+    for line in (text or "").splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[1].isdigit() and fields[2] in ("open", "refused", "blocked"):
+            result[(fields[0], int(fields[1]))] = fields[2] != "blocked"
+    return result
+
+
+def _verdict(plan, host_name, name, family, address, flow, passed):
+    """A problem (or None) and the report word of one observed flow."""
+    decision = decide(plan["policy"], plan, host_name, address, flow, family=family)
+    what = f"{name} ({address}) on {flow if isinstance(flow, str) else format_port((flow[0], flow[1], flow[1]))}"
+    if decision["allowed"] and not passed:
+        return f"cannot reach {what}, which the policy allows: {decision['reason']}", "FAILS"
+    if passed and not decision["allowed"]:
+        return f"reaches {what}, which the policy denies: {decision['reason']}", "PASSES"
+    return None, "passes" if passed else "blocked as the policy says"
+
+
+def check(plan, host_name, ping, tcp_text):
+    """Expected against observed for one host under a policy: ``{report, problems, denied}``.
+
+    ``ping``: ``{address: reachable}`` (verify's ICMP sweep); ``tcp_text``: the
+    TCP probes' output. ``denied``: addresses ICMP may not reach (their ping
+    failing is no problem).
+    """
+    policy = plan.get("policy")
+    if policy is None:
+        return {"report": [], "problems": [], "denied": set()}
+    report, problems, denied = [], [], set()
+    blocked_as_said = 0
+    for name, family, address in _targets(plan, host_name):
+        if not decide(policy, plan, host_name, address, "icmp", family=family)["allowed"]:
+            denied.add(address)
+        if address in ping:
+            problem, word = _verdict(plan, host_name, name, family, address, "icmp", ping[address])
+            blocked_as_said += word == "blocked as the policy says"
+            if problem:
+                problems.append(problem)
+    tcp = parse_tcp_probes(tcp_text)
+    for name, family, address in _targets(plan, host_name):
+        for port in probe_ports(policy):
+            passed = tcp.get((address, port))
+            if passed is None:
+                problems.append(f"no TCP probe result for {name} ({address}) on tcp/{port}")
+                continue
+            problem, word = _verdict(plan, host_name, name, family, address, f"tcp/{port}", passed)
+            report.append(f"    tcp/{port} to {name} ({address}): {word}")
+            if problem:
+                problems.append(problem)
+    report.insert(0, f"  policy: {len(problems)} flow(s) not as the policy says; {blocked_as_said} ICMP target(s) blocked as the policy says")
+    return {"report": report, "problems": problems, "denied": denied}

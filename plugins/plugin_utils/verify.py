@@ -11,7 +11,7 @@ tools the roles install.
 import re
 import time
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import policy, topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, GATEWAY, ROUTED
@@ -81,6 +81,7 @@ def probes(plan, host_name):
         "targets": [a for name, other in plan["hosts"].items() if name != host_name for a in other["addresses"].values()],
         "bird": host["speaks_bgp"],
         "route_commands": [f"ip {f['ip_option']} route show proto bird" for f in plan["families"]] if host["speaks_bgp"] else [],
+        "tcp": policy.probes(plan, host_name),  # under a wgsdn_policy: TCP ports to try on every other host
     }
 
 
@@ -165,17 +166,21 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
         report.append(f"  routes from BIRD: {len(routes)} installed, {len(missing)} missing{': ' + ', '.join(missing) if missing else ''}")
 
     ping = parse_ping(observed.get("ping"))
+    # Under a wgsdn_policy: expected against observed, ICMP and TCP; a denied address failing its ping is as it should be.
+    policed = policy.check(plan, host_name, ping, observed.get("tcp"))
     names = {a: n for n, h in plan["hosts"].items() for a in h["addresses"].values()}
     clients = {a for h in plan["hosts"].values() if h["role"] == CLIENT for a in h["addresses"].values()}
     # An unmanaged client that is offline is reported, never a problem.
-    unreachable = sorted(a for a, ok in ping.items() if not ok and a not in clients)
+    unreachable = sorted(a for a, ok in ping.items() if not ok and a not in clients and a not in policed["denied"])
     problems.extend(f"cannot reach {names.get(a, a)} ({a})" for a in unreachable)
-    managed = {a: ok for a, ok in ping.items() if a not in clients}
+    problems.extend(policed["problems"])
+    managed = {a: ok for a, ok in ping.items() if a not in clients and a not in policed["denied"]}
     online = sum(1 for a, ok in ping.items() if ok and a in clients)
     report.append(
         f"  reaches {sum(managed.values())} of {len(managed)} other hosts"
-        + (f", {online} of {len(ping) - len(managed)} unmanaged clients" if len(ping) > len(managed) else "")
+        + (f", {online} of {len(clients & set(ping))} unmanaged clients" if clients & set(ping) else "")
     )
+    report.extend(policed["report"])
     return {"host": host_name, "report": report, "problems": [f"{host_name}: {p}" for p in problems], "ping": ping}
 
 
@@ -204,7 +209,17 @@ def reachability_matrix(plan, results):
             cells = []
             for other in names:
                 ok = pings.get(name, {}).get(plan["hosts"][other]["addresses"][family["name"]])
-                cells.append("-" if other == name else {True: "ok", False: "XX"}.get(ok, "?"))
+                cells.append("-" if other == name else _cell(plan, name, other, family["name"], ok))
             lines.append(f"{name:>{width}}" + "".join(f" {c:>2}" for c in cells))
     lines.append("columns: " + ", ".join(f"{i}={n}" for i, n in enumerate(names)))
+    if plan.get("policy"):
+        lines.append("ICMP under wgsdn_policy: ok = allowed and passes, bl = blocked as the policy says, XX = allowed but fails, !! = denied but passes")
     return lines
+
+
+def _cell(plan, name, other, family, ok):
+    """One matrix cell: observed, and under a policy compared with what it decides."""
+    if ok is None or not plan.get("policy"):
+        return {True: "ok", False: "XX"}.get(ok, "?")
+    allowed = policy.decide(plan["policy"], plan, name, other, "icmp", family=family)["allowed"]
+    return ("ok" if ok else "XX") if allowed else ("!!" if ok else "bl")

@@ -16,7 +16,7 @@ from ansible.parsing.dataloader import DataLoader
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import policy
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import policy, verify
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
@@ -254,3 +254,48 @@ def test_every_resolved_host_is_covered_by_its_sets(rules):
                 for prefix in policy.host_prefixes(plan, name):
                     net = netaddr.IPNetwork(prefix)
                     assert any(net in netaddr.IPNetwork(p) for p in side[f"v{net.version}"]), (name, prefix, side)
+
+
+# --- verify: expected against observed ---------------------------------------------------------
+
+
+def _observed(plan, host_name, passing):
+    """Ping and TCP probe outputs of ``host_name`` where exactly the flows in ``passing`` ((address, port or 'icmp')) get through."""
+    ping = "\n".join(f"{a} {'ok' if (a, 'icmp') in passing else 'fail'}" for n, h in plan["hosts"].items() if n != host_name for a in h["addresses"].values())
+    tcp = "\n".join(f"{p['address']} {p['port']} {'refused' if (p['address'], p['port']) in passing else 'blocked'}" for p in policy.probes(plan, host_name))
+    return ping, tcp
+
+
+def test_verify_passes_when_the_network_does_what_the_policy_says():
+    plan = _plan([{"from": ["admins"], "to": ["device2"], "ports": ["tcp/22", "icmp"]}])
+    assert policy.probe_ports(plan["policy"]) == [1, 22]
+    passing = {("10.0.0.3", 22), ("10.0.0.3", "icmp")}
+    ping, tcp = _observed(plan, "device1", passing)
+    result = verify.check_host(plan, "device1", {"ping": ping, "tcp": tcp, "interfaces": []})
+    policy_problems = [p for p in result["problems"] if "policy" in p]
+    assert policy_problems == [], policy_problems
+    assert "    tcp/22 to device2 (10.0.0.3): passes" in result["report"]
+    assert "    tcp/22 to device4 (10.0.0.6): blocked as the policy says" in result["report"]
+    assert not any("cannot reach device4" in p for p in result["problems"])  # its ping is denied: failing is right
+
+
+def test_verify_names_the_pair_and_the_rule_when_the_network_disagrees():
+    plan = _plan([{"from": ["admins"], "to": ["device2"], "ports": ["tcp/22", "icmp"]}])
+    # device2's table is gone: everything gets through; and tcp/22 to device2 is dropped somewhere.
+    passing = {(a, port) for a in ("10.0.0.2", "10.0.0.5", "10.0.0.6", "10.0.0.4") for port in (1, 22, "icmp")} | {("10.0.0.3", "icmp")}
+    ping, tcp = _observed(plan, "device1", passing)
+    problems = verify.check_host(plan, "device1", {"ping": ping, "tcp": tcp, "interfaces": []})["problems"]
+    assert "device1: reaches device4 (10.0.0.6) on tcp/22, which the policy denies: no rule matches: default deny" in problems
+    assert "device1: reaches device4 (10.0.0.6) on icmp, which the policy denies: no rule matches: default deny" in problems
+    assert "device1: cannot reach device2 (10.0.0.3) on tcp/22, which the policy allows: rules[0] (allow admins -> device2: tcp/22, icmp)" in problems
+
+
+def test_matrix_marks_intended_denials():
+    plan = _plan([{"from": ["admins"], "to": ["device2"], "ports": ["icmp"]}])
+    results = [{"host": "device1", "ping": {"10.0.0.3": True, "10.0.0.6": False, "10.0.0.2": True}}]
+    lines = verify.reachability_matrix(plan, results)
+    row = next(line for line in lines if line.strip().startswith("device1"))
+    names = list(plan["hosts"])
+    cells = row.split()[1:]
+    assert cells[names.index("device2")] == "ok" and cells[names.index("device4")] == "bl" and cells[names.index("gateway1")] == "!!"
+    assert any("bl = blocked as the policy says" in line for line in lines)
