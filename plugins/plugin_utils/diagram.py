@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The overlay as a diagram: Graphviz DOT and Mermaid, drawn from the plan."""
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import policy
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import GATEWAY
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.topology import MESH_LINK, UPLINK
 
@@ -42,6 +43,10 @@ def to_dot(plan):
             "bfd": 'label="BFD", color="#555555"',
         }.get(kind, 'color="#555555"')
         lines.append(f'  "{a}" -- "{b}" [{style}];')
+    legend = policy.legend(plan)  # under a wgsdn_policy: who may reach whom, as a note
+    if legend:
+        text = "\\l".join(line.replace('"', "'") for line in legend) + "\\l"
+        lines.append(f'  "wgsdn_policy" [shape=note, style=filled, fillcolor="#fff5d6", fontsize=9, label="{text}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -59,6 +64,9 @@ def to_mermaid(plan):
     for a, b, kind in links(plan):
         arrow = {"bgp": "==eBGP + BFD===", "bfd": "---|BFD|"}.get(kind, "---")
         lines.append(f"  {_mermaid_id(a)} {arrow} {_mermaid_id(b)}")
+    legend = policy.legend(plan)
+    if legend:
+        lines.append('  wgsdn_policy["' + "<br/>".join(line.replace('"', "'").replace(">", "&gt;") for line in legend) + '"]')
     lines.append("```")
     return "\n".join(lines) + "\n"
 

@@ -180,7 +180,7 @@ def _members(name, plan, groups):
     return None
 
 
-def _resolve_side(names, plan, groups, index, field):
+def _resolve_side(names, plan, groups, index, field, stands_for):
     prefixes, hosts = [], []
     for name in names:
         prefix = parse_prefix(name, index, field)
@@ -191,7 +191,10 @@ def _resolve_side(names, plan, groups, index, field):
         if members is None:
             raise _error(f"'{name}' is neither an inventory group, a host of the overlay, nor a prefix", index, field)
         hosts.extend(m for m in members if m not in hosts)
-        prefixes.extend(netaddr.IPNetwork(p) for m in members for p in host_prefixes(plan, m))
+        for member in members:
+            if member not in stands_for:
+                stands_for[member] = [netaddr.IPNetwork(p) for p in host_prefixes(plan, member)]
+            prefixes.extend(stands_for[member])
     if not prefixes:
         raise _error(f"names nobody: {', '.join(names)} hold(s) no host of the overlay", index, field)
     by_version = {4: [], 6: []}
@@ -209,15 +212,17 @@ def resolve(parsed, plan, groups):
     if parsed is None:
         return None
     groups = groups or {}
-    rules = []
+    rules, stands_for = [], {}
     for rule in parsed["rules"]:
         resolved = dict(rule)
         for field in ("from", "to"):
             resolved[field + "_names"] = list(rule[field])
-            resolved[field] = _resolve_side(rule[field], plan, groups, rule["index"], field)
+            resolved[field] = _resolve_side(rule[field], plan, groups, rule["index"], field, stands_for)
         resolved["ports"] = None if rule["ports"] is None else [list(p) for p in rule["ports"]]
         rules.append(resolved)
-    return {"default": parsed["default"], "rules": rules}
+    resolved = {"default": parsed["default"], "rules": rules}
+    resolved["nft"] = _nft_rules(resolved)  # the same on every host: computed once per plan
+    return resolved
 
 
 def plan_policy(hostvars, plan, groups):
@@ -283,6 +288,14 @@ def decide(policy, plan, src, dst, port, family=None):
 def describe_rule(rule):
     ports = "every port" if rule["ports"] is None else ", ".join(format_port(p) for p in rule["ports"])
     return f"rules[{rule['index']}] ({rule['action']} {', '.join(rule['from_names'])} -> {', '.join(rule['to_names'])}: {ports})"
+
+
+def legend(plan):
+    """The policy in words for the diagram: the default, then one line per rule (empty without a policy)."""
+    policy = plan.get("policy")
+    if not policy:
+        return []
+    return [f"wgsdn_policy: default {policy['default']}", *(describe_rule(rule) for rule in policy["rules"])]
 
 
 def format_port(port):
@@ -352,6 +365,13 @@ def ruleset(plan, host_name):
     policy = plan.get("policy")
     if not policy or plan["hosts"][host_name]["role"] == CLIENT:
         return {"enabled": False}
+    shared = policy.get("nft") or _nft_rules(policy)
+    sets, statements = list(shared["sets"]), shared["rules"]
+    return _host_ruleset(plan, host_name, policy, sets, statements, _neighbour_addresses(plan, host_name))
+
+
+def _nft_rules(policy):
+    """The named sets and statements of the rules: the part of the ruleset every host shares."""
     sets, set_names, statements = [], {}, []
 
     def named_set(side, version):
@@ -372,8 +392,11 @@ def ruleset(plan, host_name):
             for match in _matches(rule, version):
                 words = [f"{addr} saddr @{source}", f"{addr} daddr @{destination}", match, verdict, f'comment "rules[{rule["index"]}]"']
                 statements.append(" ".join(w for w in words if w))
+    return {"sets": sets, "rules": statements}
 
-    neighbours = _neighbour_addresses(plan, host_name)
+
+def _host_ruleset(plan, host_name, policy, sets, statements, neighbours):
+    """The shared sets and statements joined with this host's control plane, interfaces and forward matches."""
     control = []
     for version in (4, 6):
         if neighbours[version]:

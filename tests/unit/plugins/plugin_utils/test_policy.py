@@ -16,7 +16,7 @@ from ansible.parsing.dataloader import DataLoader
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import policy, verify
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import diagram, policy, verify
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
@@ -299,3 +299,11 @@ def test_matrix_marks_intended_denials():
     cells = row.split()[1:]
     assert cells[names.index("device2")] == "ok" and cells[names.index("device4")] == "bl" and cells[names.index("gateway1")] == "!!"
     assert any("bl = blocked as the policy says" in line for line in lines)
+
+
+def test_the_diagram_shows_the_policy():
+    plan = _plan([{"from": ["admins"], "to": ["device2"], "ports": ["tcp/22", "icmp"]}])
+    dot, mermaid = diagram.render(plan, "dot"), diagram.render(plan, "mermaid")
+    assert '"wgsdn_policy" [shape=note' in dot and "wgsdn_policy: default deny\\lrules[0] (allow admins -> device2: tcp/22, icmp)\\l" in dot
+    assert "rules[0] (allow admins -&gt; device2: tcp/22, icmp)" in mermaid
+    assert "wgsdn_policy" not in diagram.render(dict(plan, policy=None), "dot")
