@@ -213,7 +213,7 @@ def reachability_matrix(plan, results):
             lines.append(f"{name:>{width}}" + "".join(f" {c:>2}" for c in cells))
     lines.append("columns: " + ", ".join(f"{i}={n}" for i, n in enumerate(names)))
     if plan.get("policy"):
-        lines.append("ICMP under wgsdn_policy: ok = allowed and passes, bl = blocked as the policy says, XX = allowed but fails, !! = denied but passes")
+        lines.append("under wgsdn_policy: bl = ICMP blocked as the policy says, !! = denied by the policy but passes")
     return lines
 
 

@@ -57,6 +57,8 @@ REQUIRED = [
     "roles/wireguard/README.md",
     "roles/bird/README.md",
     "roles/bfd/README.md",
+    "roles/policy/README.md",
+    "playbooks/policy_check.yml",
     "tests/unit/conftest.py",
 ]
 

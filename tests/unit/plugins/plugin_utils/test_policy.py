@@ -298,7 +298,7 @@ def test_matrix_marks_intended_denials():
     names = list(plan["hosts"])
     cells = row.split()[1:]
     assert cells[names.index("device2")] == "ok" and cells[names.index("device4")] == "bl" and cells[names.index("gateway1")] == "!!"
-    assert any("bl = blocked as the policy says" in line for line in lines)
+    assert any("bl = ICMP blocked as the policy says" in line for line in lines)
 
 
 def test_the_diagram_shows_the_policy():
