@@ -71,6 +71,7 @@ _raw:
       (every pair of peers, C(a), C(b) and C(kind), one of C(direct), C(hub), C(mesh), C(uplink) or C(client)),
       C(clients) (names of the unmanaged clients), C(hosts) and C(preshared_keys) (per pair C(hostA|hostB)),
       C(reflectors) (the gateways with C(wgsdn_route_reflector)) and C(warnings) (advice, also printed as Ansible warnings).
+    - C(policy) is C(wgsdn_policy) resolved against the inventory's groups (see the C(wgsdn.fabric.policy_ruleset) filter), or none.
     - Per host C(role), C(address) (the first family's), C(addresses) (per family), C(router_id), C(private_key),
       C(public_key), C(endpoint), C(listen_port), C(uplinks), C(subnets), C(keepalive), C(link_name),
       C(neighbours) (hosts with a peer section here, in order), C(relays) (forwards others' packets),
@@ -123,6 +124,7 @@ class LookupModule(LookupBase):
                 prune=self.get_option("prune"),
                 rotate=self.get_option("rotate"),
                 clients=clients,
+                groups=groups,
                 write=not variables.get("ansible_check_mode", False),
             )
         except PlanError as exc:

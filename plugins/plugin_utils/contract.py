@@ -58,6 +58,12 @@ VARIABLES = {
         False,
         "`true` on a gateway: it reflects routes; the other gateways link and peer with the reflectors only (advised above 10 gateways)",
     ),
+    "wgsdn_policy": (
+        "group var",
+        True,
+        "segmentation: `{default: deny, rules: [{from: [...], to: [...], ports: [tcp/22, udp/N-M, icmp]}]}` (default `allow` or `deny`); "
+        "from/to name inventory groups, hosts or prefixes; enforced with nftables (table `inet wgsdn`); absent: everyone reaches everyone",
+    ),
 }
 
 # Read by the lookup itself (not by the plan): where the state lives, whether to prune it.

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The overlay as a diagram: Graphviz DOT and Mermaid, drawn from the plan."""
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import policy
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import GATEWAY
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.topology import MESH_LINK, UPLINK
 
@@ -63,6 +64,10 @@ def to_dot(plan):
         text = "\\n".join(label)
         lines.append(f'  "{node}" [shape=box, style="dashed,filled", fillcolor="#fdf1d8", label="{text}"];')
         lines.append(f'  "{gateway}" -- "{node}" [style=dashed, color="#a86a1f", label="{edge}"];')
+    legend = policy.legend(plan)  # under a wgsdn_policy: who may reach whom, as a note
+    if legend:
+        text = "\\l".join(line.replace('"', "'") for line in legend) + "\\l"
+        lines.append(f'  "wgsdn_policy" [shape=note, style=filled, fillcolor="#fff5d6", fontsize=9, label="{text}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -87,6 +92,9 @@ def to_mermaid(plan):
         text = "<br/>".join(label)
         lines.append(f'  {_mermaid_id(node)}[/"{text}"/]')
         lines.append(f"  {_mermaid_id(gateway)} -.-|{edge}| {_mermaid_id(node)}")
+    legend = policy.legend(plan)
+    if legend:
+        lines.append('  wgsdn_policy["' + "<br/>".join(line.replace('"', "'").replace(">", "&gt;") for line in legend) + '"]')
     lines.append("```")
     return "\n".join(lines) + "\n"
 

@@ -12,7 +12,7 @@ import re
 import time
 from xml.etree import ElementTree as ET
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, services, topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, policy, services, topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, GATEWAY, ROUTED
@@ -84,6 +84,7 @@ def probes(plan, host_name):
         "route_commands": [f"ip {f['ip_option']} route show proto bird" for f in plan["families"]] if host["speaks_bgp"] else [],
         # External BGP sessions (wgsdn_bgp_peers) with their route counts, when the host has any.
         "external": [f"birdc show protocols all {p['protocol']}" for p in host.get("bgp_peers", [])] if host["speaks_bgp"] else [],
+        "tcp": policy.probes(plan, host_name),  # under a wgsdn_policy: TCP ports to try on every other host
     }
 
 
@@ -175,17 +176,21 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
         problems.extend(external_problems)
 
     ping = parse_ping(observed.get("ping"))
+    # Under a wgsdn_policy: expected against observed, ICMP and TCP; a denied address failing its ping is as it should be.
+    policed = policy.check(plan, host_name, ping, observed.get("tcp"))
     names = {a: n for n, h in plan["hosts"].items() for a in h["addresses"].values()}
     clients = {a for h in plan["hosts"].values() if h["role"] == CLIENT for a in h["addresses"].values()}
     # An unmanaged client that is offline is reported, never a problem.
-    unreachable = sorted(a for a, ok in ping.items() if not ok and a not in clients)
+    unreachable = sorted(a for a, ok in ping.items() if not ok and a not in clients and a not in policed["denied"])
     problems.extend(f"cannot reach {names.get(a, a)} ({a})" for a in unreachable)
-    managed = {a: ok for a, ok in ping.items() if a not in clients}
+    problems.extend(policed["problems"])
+    managed = {a: ok for a, ok in ping.items() if a not in clients and a not in policed["denied"]}
     online = sum(1 for a, ok in ping.items() if ok and a in clients)
     report.append(
         f"  reaches {sum(managed.values())} of {len(managed)} other hosts"
-        + (f", {online} of {len(ping) - len(managed)} unmanaged clients" if len(ping) > len(managed) else "")
+        + (f", {online} of {len(clients & set(ping))} unmanaged clients" if clients & set(ping) else "")
     )
+    report.extend(policed["report"])
     return {"host": host_name, "report": report, "problems": [f"{host_name}: {p}" for p in problems], "ping": ping}
 
 
@@ -214,9 +219,11 @@ def reachability_matrix(plan, results):
             cells = []
             for other in names:
                 ok = pings.get(name, {}).get(plan["hosts"][other]["addresses"][family["name"]])
-                cells.append("-" if other == name else {True: "ok", False: "XX"}.get(ok, "?"))
+                cells.append("-" if other == name else _cell(plan, name, other, family["name"], ok))
             lines.append(f"{name:>{width}}" + "".join(f" {c:>2}" for c in cells))
     lines.append("columns: " + ", ".join(f"{i}={n}" for i, n in enumerate(names)))
+    if plan.get("policy"):
+        lines.append("under wgsdn_policy: bl = ICMP blocked as the policy says, !! = denied by the policy but passes")
     return lines
 
 
@@ -290,3 +297,11 @@ def _reflector_check(plan, host_name, protocols, report):
     extra = sorted(name for name in protocols if name.startswith("bgp_") and name not in expected)
     report.append(f"  edge gateway: BGP with the route reflectors only ({', '.join(design['reflectors'])})" + (f"; also {', '.join(extra)}" if extra else ""))
     return [f"BGP {name} is not with a route reflector (edge gateways peer with {', '.join(design['reflectors'])} only)" for name in extra]
+
+
+def _cell(plan, name, other, family, ok):
+    """One matrix cell: observed, and under a policy compared with what it decides."""
+    if ok is None or not plan.get("policy"):
+        return {True: "ok", False: "XX"}.get(ok, "?")
+    allowed = policy.decide(plan["policy"], plan, name, other, "icmp", family=family)["allowed"]
+    return ("ok" if ok else "XX") if allowed else ("!!" if ok else "bl")

@@ -59,6 +59,8 @@ REQUIRED = [
     "roles/bfd/README.md",
     "roles/metrics/files/wgsdn-metrics-collector",
     "playbooks/monitoring.yml",
+    "roles/policy/README.md",
+    "playbooks/policy_check.yml",
     "tests/unit/conftest.py",
 ]
 

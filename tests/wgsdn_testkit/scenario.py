@@ -36,6 +36,11 @@ def devices():
     return names("wgsdn_devices")
 
 
+def managed():
+    """The hosts Ansible converges (gateways and devices; never the unmanaged clients)."""
+    return sorted(gateways() + devices())
+
+
 def variables(name):
     return _runner().get_variables(name)
 

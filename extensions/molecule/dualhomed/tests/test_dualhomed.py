@@ -9,10 +9,23 @@ the gateway it uses is paused: the longest gap must stay under 1 s and the
 stream must continue through the other gateway. Pausing device2 withdraws its
 routes on gateway1 within 1 s, in both families. verify.yml reports both
 matrices and passes.
+
+All of it runs under a default-deny wgsdn_policy (molecule.yml): every host pings
+every other and device2's LAN (rules[0]); device1 (group admins) reaches device2
+and its LAN on tcp/22 only (rules[1]); the unmanaged client dh-client, brought up
+by hand behind gateway3, reaches device1 on tcp/8080 and ICMP (rules[2]) and is
+reached by admins on tcp/80 only (rules[3]), filtered at gateway3. Real TCP
+connections (socat) and pings show allowed flows pass with their replies and
+denied ones are dropped, in both directions and on a host behind the LAN; a
+policy change under a 10 ms ping stream loses nothing; verify.yml passes on the
+policed fabric and fails, naming the pair, when one host's table is flushed.
 """
 
+import json
+import re
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from wgsdn_testkit import fabric, ping, routed, scenario
@@ -78,7 +91,7 @@ def test_ipv6_lan_behind_device2_is_reached_from_every_host():
     docker_exec(
         FAR, f"ip link show lan0 >/dev/null 2>&1 || {{ ip link add lan0 type bridge && ip -6 address add {LAN6}/64 dev lan0 nodad && ip link set lan0 up; }}"
     )
-    for name in scenario.names():
+    for name in scenario.managed():
         if name != FAR:
             loss = fabric.wait_for(f"{name} reaches {LAN6}", lambda n=name: (r := ping.ping_all(scenario.host(n), [LAN6])) == {LAN6: 0} and r, timeout=30)
             assert loss == {LAN6: 0}, loss
@@ -90,6 +103,140 @@ def test_verify_reports_both_families_and_passes():
     assert "'IPv4:'" in run.out and "'IPv6:'" in run.out, run.out[-4000:]
     assert "The live network matches the inventory." in run.out
     assert "XX" not in run.out
+    # Under the policy: the denied flows are reported as intended, none as a problem.
+    assert "blocked as the policy says" in run.out and " bl" in run.out, run.out[-4000:]
+
+
+# --- Segmentation (wgsdn_policy, table inet wgsdn) ---------------------------------------------
+
+ADMIN, GW1, GW3, CLIENT = DUAL, "dh-gateway1", "dh-gateway3", "dh-client"
+CLIENT_ADDRESSES = ("10.0.0.21", "fd00:10::21")
+DUAL_V4 = FAMILIES["IPv4"][0]
+LAN_HOST = "fd00:d2::5"  # in a network namespace behind device2's LAN bridge: reached through device2's forward hook
+POLICY_PLAY = "- hosts: wgsdn_gateways:wgsdn_devices\n  gather_facts: false\n  become: true\n  roles: [wgsdn.fabric.policy]\n"
+
+
+def _listen(container, ports, netns=None):
+    """socat listeners answering ``pong-PORT`` on every port, both families."""
+    run = f"ip netns exec {netns} " if netns else ""
+    for port in ports:
+        docker_exec(container, f"{run}setsid socat TCP6-LISTEN:{port},fork,reuseaddr,ipv6only=0 SYSTEM:'echo pong-{port}' >/dev/null 2>&1 </dev/null &")
+    time.sleep(0.3)
+
+
+def _connect(container, address, port):
+    """The answer of a TCP connection from ``container`` to ``address:port``: ``pong-PORT``, or '' when dropped (2 s)."""
+    target = f"[{address}]" if ":" in address else address
+    return docker_exec(container, f"timeout 4 socat -t2 STDIO TCP:{target}:{port},connect-timeout=2 </dev/null 2>/dev/null", check=False).strip()
+
+
+def _default_drops(container):
+    """Packets the policy chain's default verdict dropped so far on ``container``."""
+    out = docker_exec(container, "nft list chain inet wgsdn overlay")
+    return int(re.search(r"counter packets (\d+) bytes \d+ drop comment \"default\"", out).group(1))
+
+
+def _policy_play(tmp_path, *args):
+    play = tmp_path / "policy.yml"
+    play.write_text(POLICY_PLAY)
+    return playbook("-i", scenario.inventory(), play, *args, merge_output=True, timeout=600)
+
+
+def test_every_managed_host_loads_only_its_own_table_at_boot():
+    for name in scenario.managed():
+        tables = docker_exec(name, "nft list tables").split("\n")
+        assert "table inet wgsdn" in tables, (name, tables)
+        assert "table ip nat" in tables, (name, tables)  # Docker's own table (its DNS) is left alone
+        assert docker_exec(name, "systemctl is-enabled wgsdn-nftables.service").strip() == "enabled"
+        assert docker_exec(name, "nft -c -f /etc/nftables.d/wgsdn.nft && echo valid").strip() == "valid"
+
+
+def test_allowed_tcp_passes_with_its_replies_and_denied_tcp_is_dropped_both_ways():
+    _listen(FAR, [22, 23])
+    _listen(ADMIN, [22, 8080])
+    for address in FAMILIES["IPv4"][1], FAMILIES["IPv6"][1]:
+        assert _connect(ADMIN, address, 22) == "pong-22", address  # rules[1], and its replies
+        assert _connect(ADMIN, address, 23) == "", address  # no rule: default deny
+    for address in FAMILIES["IPv4"][0], FAMILIES["IPv6"][0]:
+        assert _connect(FAR, address, 22) == "", address  # the other direction is not allowed
+    assert _connect(GW1, FAMILIES["IPv4"][1], 22) == ""  # gateway1 is not in admins
+
+
+def test_a_lan_behind_device2_is_filtered_at_device2():
+    docker_exec(
+        FAR,
+        "ip netns list | grep -q lanhost || { ip netns add lanhost && ip link add veth-lan type veth peer name veth-host "
+        "&& ip link set veth-host netns lanhost && ip link set veth-lan master lan0 up "
+        f"&& ip -n lanhost address add {LAN_HOST}/64 dev veth-host nodad && ip -n lanhost link set veth-host up "
+        f"&& ip -n lanhost link set lo up && ip -n lanhost route add default via {LAN6}; }}",
+    )
+    _listen(FAR, [22, 23], netns="lanhost")
+    assert fabric.wait_for("device1 pings the LAN host", lambda: ping.ping_all(scenario.host(ADMIN), [LAN_HOST]) == {LAN_HOST: 0}, timeout=20)
+    before = _default_drops(FAR)
+    assert _connect(ADMIN, LAN_HOST, 22) == "pong-22"  # device2 stands for its LAN: rules[1]
+    assert _connect(ADMIN, LAN_HOST, 23) == ""
+    assert _connect(GW1, LAN_HOST, 22) == ""
+    assert _default_drops(FAR) > before, "device2's forward hook did not drop the denied LAN flows"
+
+
+def test_an_unmanaged_client_is_filtered_at_its_gateway():
+    run = playbook("-i", scenario.inventory(), ROOT / "playbooks" / "clients.yml", merge_output=True, timeout=300)
+    assert run.returncode == 0, run.out[-3000:]
+    conf = Path(scenario.inventory()).parent / ".wgsdn-clients" / f"{CLIENT}.conf"
+    fabric.wait_for("client container booted", lambda: docker_exec(CLIENT, "systemctl is-system-running", check=False).strip() in ("running", "degraded"))
+    subprocess.run(["docker", "cp", str(conf), f"{CLIENT}:/root/{CLIENT}.conf"], check=True, capture_output=True)
+    docker_exec(CLIENT, f"ip link show {CLIENT} >/dev/null 2>&1 || (cd /root && wg-quick up ./{CLIENT}.conf 2>&1)")
+    assert "table inet wgsdn" not in docker_exec(CLIENT, "nft list tables"), "the client runs a ruleset"
+    _listen(CLIENT, [80, 81])
+    _listen(ADMIN, [22, 8080])
+    client = scenario.host(CLIENT)
+    # The client's own flows: device1 on tcp/8080 and ICMP (rules[2]), nothing else.
+    assert fabric.wait_for("client pings device1", lambda: ping.ping_all(client, [DUAL_V4]) == {DUAL_V4: 0}, timeout=30)
+    assert _connect(CLIENT, DUAL_V4, 8080) == "pong-8080"
+    assert _connect(CLIENT, DUAL_V4, 22) == ""
+    assert ping.ping_all(client, [FAMILIES["IPv4"][1]], count=2) == {FAMILIES["IPv4"][1]: 100}
+    # Flows to the client are filtered at gateway3, which forwards them to it.
+    before = _default_drops(GW3)
+    for address in CLIENT_ADDRESSES:
+        assert _connect(ADMIN, address, 80) == "pong-80", address  # rules[3]
+        assert _connect(ADMIN, address, 81) == "", address
+        assert _connect(FAR, address, 80) == "", address  # device2 is not in admins
+    assert ping.ping_all(scenario.host(FAR), list(CLIENT_ADDRESSES), count=2) == {a: 100 for a in CLIENT_ADDRESSES}
+    assert _default_drops(GW3) > before, "gateway3 did not drop the denied flows to its client"
+
+
+def test_policy_change_checks_with_diff_then_applies_under_a_ping_stream_losing_nothing(tmp_path):
+    policy = scenario.variables(ADMIN)["wgsdn_policy"]
+    wider = dict(policy, rules=[*policy["rules"], {"from": [FAR], "to": ["admins"], "ports": ["tcp/22"]}])
+    (tmp_path / "wider.json").write_text(json.dumps({"wgsdn_policy": wider}))
+    _listen(ADMIN, [22])
+    # --check --diff shows the new rule and changes nothing.
+    check = _policy_play(tmp_path, "--check", "--diff", "-e", f"@{tmp_path / 'wider.json'}")
+    assert check.returncode == 0, check.out[-3000:]
+    assert re.search(r'^\+.*accept comment "rules\[4\]"', check.out, re.MULTILINE), check.out[-3000:]
+    assert _connect(FAR, DUAL_V4, 22) == ""
+    # Applied, and back, under a 10 ms ping stream of an allowed flow.
+    stream = ping.PingStream(ADMIN, FAMILIES["IPv4"][1])
+    wide = _policy_play(tmp_path, "-e", f"@{tmp_path / 'wider.json'}")
+    opened = _connect(FAR, DUAL_V4, 22)
+    narrow = _policy_play(tmp_path)
+    stats = stream.stop()
+    print(f"MEASUREMENT policy change under a 10 ms ping stream: {stats['lost']}/{stats['judged']} lost, longest gap {stats['longest_gap_ms']} ms")
+    assert wide.returncode == 0 and narrow.returncode == 0, wide.out[-2000:] + narrow.out[-2000:]
+    assert opened == "pong-22"
+    assert _connect(FAR, DUAL_V4, 22) == ""
+    assert stats["lost"] == 0, stats
+
+
+def test_verify_names_the_pair_when_a_denied_flow_gets_through():
+    docker_exec(FAR, "nft flush table inet wgsdn")
+    try:
+        run = playbook("-i", scenario.inventory(), ROOT / "playbooks" / "verify.yml", merge_output=True, timeout=600)
+    finally:
+        docker_exec(FAR, "systemctl reload wgsdn-nftables.service")
+    assert run.returncode != 0, run.out[-3000:]
+    assert "dh-device1: reaches dh-device2 (10.0.0.12) on tcp/1, which the policy denies: no rule matches: default deny" in run.out, run.out[-4000:]
+    assert _connect(ADMIN, FAMILIES["IPv4"][1], 23) == ""  # the table is back
 
 
 def _all_recovered():

@@ -28,4 +28,4 @@ def test_lookup_reads_the_contract():
     lookup_vars = {v["name"] for option in options.values() for v in option.get("vars", [])}
     assert lookup_vars == set(contract.LOOKUP_VARIABLES)
     assert set(contract.INPUT_VARIABLES) == {"ansible_host", *contract.VARIABLES}
-    assert set(contract.SHARED_VARIABLES) == {"wgsdn_network", "wgsdn_network6", "wgsdn_preshared_keys", "wgsdn_interface", "wgsdn_metrics"}
+    assert set(contract.SHARED_VARIABLES) == {"wgsdn_network", "wgsdn_network6", "wgsdn_preshared_keys", "wgsdn_interface", "wgsdn_metrics", "wgsdn_policy"}

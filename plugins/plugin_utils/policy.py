@@ -1,0 +1,507 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Segmentation: ``wgsdn_policy`` parsed, resolved into nftables sets, and decided.
+
+Plain Python, no Ansible imports. ``parse`` checks the policy's shape (every
+error names ``rules[N].field``); ``resolve`` turns the names a rule uses
+(inventory groups, host names, prefixes) into address sets with the plan's
+addresses; ``ruleset`` is one host's nftables data (table ``inet wgsdn``) and
+``decide`` is the one owner of "may A reach B on this port" that the ruleset,
+``playbooks/policy_check.yml`` and ``verify.yml``'s expected matrix all follow.
+
+The ruleset grows with rules and groups, not with hosts squared: each distinct
+``from``/``to`` list becomes one named set per family with ``flags interval``
+(adjacent addresses merge into ranges), shared by every rule that names it,
+and the rules are the same on every host. Where traffic is filtered:
+
+* every host filters what arrives from its WireGuard interfaces for itself
+  (hook input) and for a LAN behind it (hook forward, destination in its own
+  ``wgsdn_subnets``);
+* a gateway also filters, on forward, what it hands to its unmanaged clients
+  (they run no ruleset): they are filtered at their gateway.
+
+Traffic in transit between gateways is not filtered there (its destination
+filters it), so routes that differ per direction (ECMP, failover) never meet a
+stateful filter that saw only one half of a flow.
+"""
+
+import re
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT
+
+netaddr = optional("netaddr")
+
+VARIABLE = "wgsdn_policy"
+TABLE = "inet wgsdn"
+DEFAULTS = ("allow", "deny")
+ACTIONS = ("allow", "deny")
+RULE_KEYS = ("from", "to", "ports", "action")
+PROTOCOLS = ("tcp", "udp")
+ICMP = "icmp"
+_PORT = re.compile(r"^(tcp|udp)/(\d{1,5})(?:-(\d{1,5}))?$")
+
+# The fabric's own control plane between link neighbours: never subject to the policy.
+BGP_PORT = 179
+BFD_PORTS = (3784, 4784)  # single hop, multihop
+
+# nftables words per IP version.
+_NFT = {4: {"addr": "ip", "type": "ipv4_addr", "icmp": "meta l4proto icmp icmp type echo-request"}}
+_NFT[6] = {"addr": "ip6", "type": "ipv6_addr", "icmp": "meta l4proto ipv6-icmp icmpv6 type echo-request"}
+
+
+def _error(message, index=None, field=None):
+    where = f"rules[{index}].{field}: " if index is not None else (f"{field}: " if field else "")
+    return PlanError(None, VARIABLE, where + message)
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+
+def shared_value(hostvars, names):
+    """The one ``wgsdn_policy`` of the overlay (None when no host has it); hosts that disagree are refused."""
+    value = origin = None
+    for name in names:
+        raw = hostvars.get(name, {}).get(VARIABLE)
+        if origin is None:
+            value, origin = raw, name
+        elif raw != value:
+            seen = "is not set for" if value is None else ("is set for" if raw is None else "differs from the value of")
+            raise PlanError(name, VARIABLE, f"{seen} host '{origin}'; it describes the whole overlay: set it once, as a group variable (group all)")
+    return value
+
+
+def parse_port(text, index, field="ports"):
+    """``tcp/N``, ``udp/N``, ``tcp/N-M``, ``udp/N-M`` or ``icmp``: ``(protocol, low, high)`` (ICMP: ``("icmp", None, None)``)."""
+    if not isinstance(text, str):
+        raise _error(f"{text!r} is not a port (tcp/N, udp/N, tcp/N-M, udp/N-M or icmp)", index, field)
+    value = text.strip().lower()
+    if value == ICMP:
+        return (ICMP, None, None)
+    match = _PORT.match(value)
+    if not match:
+        raise _error(f"{text!r} is not a port: use tcp/N, udp/N, tcp/N-M, udp/N-M or icmp", index, field)
+    low = int(match.group(2))
+    high = int(match.group(3)) if match.group(3) else low
+    if not 1 <= low <= high <= 65535:
+        raise _error(f"{text!r}: ports run from 1 to 65535, low before high", index, field)
+    return (match.group(1), low, high)
+
+
+def parse_prefix(text, index, field):
+    """A CIDR prefix (a bare address stands for its host prefix), normalised; None when ``text`` is a name.
+
+    Anything with a ``/``, a ``:`` or only digits and dots is meant as a prefix and must be one.
+    """
+    value = text.strip()
+    if not ("/" in value or ":" in value or re.fullmatch(r"[\d.]+", value)):
+        return None
+    address, _slash, length = value.partition("/")
+    try:
+        if _slash and not length.isdigit():
+            raise ValueError(length)
+        net = netaddr.IPNetwork(f"{netaddr.IPAddress(address, flags=netaddr.INET_PTON)}/{length}" if _slash else address)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise _error(f"{text!r} is not a prefix (like 192.168.10.0/24 or fd00:10::/64)", index, field) from None
+    if net.ip != net.network:
+        raise _error(f"{text!r} has host bits set; did you mean {net.cidr}?", index, field)
+    return net.cidr
+
+
+def parse(raw):
+    """The policy's shape checked: ``{default, rules: [{index, from, to, ports, action}]}``; None when absent.
+
+    ``from``/``to`` stay names (resolved later against the inventory);
+    ``ports`` is None (every port) or a list of ``(protocol, low, high)``.
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _error(f"must be a mapping with 'default' and 'rules', not {type(raw).__name__}")
+    unknown = sorted(set(raw) - {"default", "rules"})
+    if unknown:
+        raise _error(f"unknown key(s) {', '.join(map(str, unknown))}; a policy has 'default' and 'rules'")
+    default = raw.get("default", "deny")
+    if default not in DEFAULTS:
+        raise _error(f"{default!r} is not allow or deny", field="default")
+    rules = raw.get("rules") or []
+    if not isinstance(rules, list):
+        raise _error("must be a list of rules", field="rules")
+    parsed = []
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            raise _error(f"{rule!r} is not a mapping with from, to and ports", index, "rule")
+        unknown = sorted(map(str, set(rule) - set(RULE_KEYS)))
+        if unknown:
+            raise _error(f"unknown key(s) {', '.join(unknown)}; a rule has {', '.join(RULE_KEYS)}", index, unknown[0])
+        sides = {}
+        for field in ("from", "to"):
+            names = rule.get(field)
+            names = [names] if isinstance(names, str) else names
+            if not names:
+                raise _error("names nobody: give inventory groups, host names or prefixes", index, field)
+            if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+                raise _error(f"{rule.get(field)!r} must be a list of group names, host names or prefixes", index, field)
+            sides[field] = [n.strip() for n in names]
+        ports = rule.get("ports")
+        if ports is not None:
+            ports = [ports] if isinstance(ports, str) else ports
+            if not isinstance(ports, list) or not ports:
+                raise _error(f"{rule.get('ports')!r} must be a list such as [tcp/22, udp/137-138, icmp] (omit it for every port)", index, "ports")
+            ports = [parse_port(p, index) for p in ports]
+        action = rule.get("action", "allow")
+        if action not in ACTIONS:
+            raise _error(f"{action!r} is not allow or deny", index, "action")
+        parsed.append({"index": index, "from": sides["from"], "to": sides["to"], "ports": ports, "action": action})
+    return {"default": default, "rules": parsed}
+
+
+# --- resolution --------------------------------------------------------------------------------
+
+
+def service_addresses(host):
+    """Service addresses a host announces (the ``wgsdn_services`` storey puts them in the plan); a group or host stands for them too."""
+    return [s["address"] for s in host.get("services", []) if s.get("address")]
+
+
+def host_prefixes(plan, name):
+    """Everything a host stands for in a rule: its overlay addresses, its subnets, its service addresses."""
+    host = plan["hosts"][name]
+    return [*topology.host_prefixes(plan, host), *host["subnets"], *(str(netaddr.IPNetwork(a).cidr) for a in service_addresses(host))]
+
+
+def _members(name, plan, groups):
+    if name in groups:
+        return [h for h in groups[name] if h in plan["hosts"]]
+    if name in plan["hosts"]:
+        return [name]
+    return None
+
+
+def _resolve_side(names, plan, groups, index, field, stands_for):
+    prefixes, hosts = [], []
+    for name in names:
+        prefix = parse_prefix(name, index, field)
+        if prefix is not None:
+            prefixes.append(prefix)
+            continue
+        members = _members(name, plan, groups)
+        if members is None:
+            raise _error(f"'{name}' is neither an inventory group, a host of the overlay, nor a prefix", index, field)
+        hosts.extend(m for m in members if m not in hosts)
+        for member in members:
+            if member not in stands_for:
+                stands_for[member] = [netaddr.IPNetwork(p) for p in host_prefixes(plan, member)]
+            prefixes.extend(stands_for[member])
+    if not prefixes:
+        raise _error(f"names nobody: {', '.join(names)} hold(s) no host of the overlay", index, field)
+    by_version = {4: [], 6: []}
+    for net in netaddr.cidr_merge(prefixes):
+        by_version[net.version].append(str(net))
+    return {"hosts": hosts, "v4": by_version[4], "v6": by_version[6]}
+
+
+def resolve(parsed, plan, groups):
+    """The policy with every ``from``/``to`` resolved: per side ``hosts`` (names it covers), ``v4``/``v6`` (merged prefixes).
+
+    ``groups``: the inventory's group membership (Ansible's ``groups``, which
+    already counts the hosts of child groups in their parents). Raises PlanError.
+    """
+    if parsed is None:
+        return None
+    groups = groups or {}
+    rules, stands_for = [], {}
+    for rule in parsed["rules"]:
+        resolved = dict(rule)
+        for field in ("from", "to"):
+            resolved[field + "_names"] = list(rule[field])
+            resolved[field] = _resolve_side(rule[field], plan, groups, rule["index"], field, stands_for)
+        resolved["ports"] = None if rule["ports"] is None else [list(p) for p in rule["ports"]]
+        rules.append(resolved)
+    resolved = {"default": parsed["default"], "rules": rules}
+    resolved["nft"] = _nft_rules(resolved)  # the same on every host: computed once per plan
+    return resolved
+
+
+def plan_policy(hostvars, plan, groups):
+    """``plan["policy"]``: the overlay's ``wgsdn_policy`` parsed and resolved (None when absent)."""
+    return resolve(parse(shared_value(hostvars, list(plan["hosts"]))), plan, groups)
+
+
+# --- decision ----------------------------------------------------------------------------------
+
+
+def _port_matches(ports, protocol, port):
+    if ports is None:
+        return True
+    for proto, low, high in ports:
+        if proto == protocol == ICMP:
+            return True
+        if proto == protocol and port is not None and low <= port <= high:
+            return True
+    return False
+
+
+def _contains(side, address):
+    key = "v4" if address.version == 4 else "v6"
+    return any(address in netaddr.IPNetwork(p) for p in side[key])
+
+
+def parse_flow_port(text):
+    """``tcp/22``, ``udp/53`` or ``icmp`` as ``(protocol, port)``."""
+    proto, low, high = parse_port(text, None, "port")
+    if proto != ICMP and low != high:
+        raise _error(f"{text!r}: give one port, not a range", field="port")
+    return proto, low
+
+
+def _address_of(plan, what, family=None):
+    """An address for a host name (its address in ``family``, default the first) or an address literal."""
+    if what in plan["hosts"]:
+        addresses = plan["hosts"][what]["addresses"]
+        return netaddr.IPAddress(addresses[family or plan["families"][0]["name"]])
+    try:
+        return netaddr.IPAddress(str(what).split("/")[0], flags=netaddr.INET_PTON)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise PlanError(None, VARIABLE, f"'{what}' is neither a host of the overlay nor an address") from None
+
+
+def decide(policy, plan, src, dst, port, family=None):
+    """Whether the policy lets ``src`` reach ``dst`` on ``port`` (``tcp/N``, ``udp/N``, ``icmp``), and why.
+
+    ``src``/``dst``: host names (their address in ``family``) or addresses.
+    The first rule whose from, to and ports match decides; else the default.
+    Returns ``{allowed, rule (index or None), reason}``.
+    """
+    protocol, number = parse_flow_port(port) if isinstance(port, str) else port
+    if policy is None:
+        return {"allowed": True, "rule": None, "reason": "no wgsdn_policy: everyone reaches everyone"}
+    source, destination = _address_of(plan, src, family), _address_of(plan, dst, family)
+    for rule in policy["rules"]:
+        if _contains(rule["from"], source) and _contains(rule["to"], destination) and _port_matches(rule["ports"], protocol, number):
+            return {"allowed": rule["action"] == "allow", "rule": rule["index"], "reason": describe_rule(rule)}
+    return {"allowed": policy["default"] == "allow", "rule": None, "reason": f"no rule matches: default {policy['default']}"}
+
+
+def describe_rule(rule):
+    ports = "every port" if rule["ports"] is None else ", ".join(format_port(p) for p in rule["ports"])
+    return f"rules[{rule['index']}] ({rule['action']} {', '.join(rule['from_names'])} -> {', '.join(rule['to_names'])}: {ports})"
+
+
+def legend(plan):
+    """The policy in words for the diagram: the default, then one line per rule (empty without a policy)."""
+    policy = plan.get("policy")
+    if not policy:
+        return []
+    return [f"wgsdn_policy: default {policy['default']}", *(describe_rule(rule) for rule in policy["rules"])]
+
+
+def format_port(port):
+    proto, low, high = port
+    if proto == ICMP:
+        return ICMP
+    return f"{proto}/{low}" if low == high else f"{proto}/{low}-{high}"
+
+
+# --- nftables ------------------------------------------------------------------------------------
+
+
+def _nft_ports(ports):
+    return ", ".join(str(low) if low == high else f"{low}-{high}" for _proto, low, high in ports)
+
+
+def _matches(rule, version):
+    """The nftables match expressions of one rule in one IP version (one per protocol it names)."""
+    if rule["ports"] is None:
+        return [""]
+    matches = []
+    for proto in PROTOCOLS:
+        ports = [p for p in rule["ports"] if p[0] == proto]
+        if ports:
+            matches.append(f"{proto} dport {{ {_nft_ports(ports)} }}")
+    if any(p[0] == ICMP for p in rule["ports"]):
+        matches.append(_NFT[version]["icmp"])
+    return matches
+
+
+def _neighbour_addresses(plan, host_name):
+    """Overlay addresses of the link neighbours that speak BGP/BFD with this host."""
+    host = plan["hosts"][host_name]
+    return {
+        version: sorted(
+            {
+                plan["hosts"][n]["addresses"][f["name"]]
+                for n in host["neighbours"]
+                if plan["hosts"][n]["role"] != CLIENT
+                for f in plan["families"]
+                if f["version"] == version
+            }
+        )
+        for version in (4, 6)
+    }
+
+
+def _edge_prefixes(plan, host_name):
+    """Destinations this host filters on forward: its LANs and, on a gateway, its unmanaged clients (and their subnets)."""
+    host = plan["hosts"][host_name]
+    prefixes = [netaddr.IPNetwork(s) for s in host["subnets"]]
+    for name in host["neighbours"]:
+        if plan["hosts"][name]["role"] == CLIENT:
+            prefixes.extend(netaddr.IPNetwork(p) for p in [*topology.host_prefixes(plan, plan["hosts"][name]), *plan["hosts"][name]["subnets"]])
+    merged = netaddr.cidr_merge(prefixes)
+    return {version: [str(n) for n in merged if n.version == version] for version in (4, 6)}
+
+
+def ruleset(plan, host_name):
+    """One host's ``inet wgsdn`` data for the policy role's template; ``enabled`` false without a policy.
+
+    ``sets``: named sets (``name``, ``type``, ``elements``); ``rules``: the
+    policy chain's statements after the stateful and control-plane ones;
+    ``interfaces``: the WireGuard interfaces traffic is filtered from;
+    ``forward``: forward-hook matches that send traffic into the policy chain.
+    """
+    policy = plan.get("policy")
+    if not policy or plan["hosts"][host_name]["role"] == CLIENT:
+        return {"enabled": False}
+    shared = policy.get("nft") or _nft_rules(policy)
+    sets, statements = list(shared["sets"]), shared["rules"]
+    return _host_ruleset(plan, host_name, policy, sets, statements, _neighbour_addresses(plan, host_name))
+
+
+def _nft_rules(policy):
+    """The named sets and statements of the rules: the part of the ruleset every host shares."""
+    sets, set_names, statements = [], {}, []
+
+    def named_set(side, version):
+        elements = side[f"v{version}"]
+        key = (version, tuple(elements))
+        if key not in set_names:
+            set_names[key] = f"s{len(set_names)}_v{version}"
+            sets.append({"name": set_names[key], "type": _NFT[version]["type"], "interval": True, "elements": elements})
+        return set_names[key]
+
+    for rule in policy["rules"]:
+        verdict = "accept" if rule["action"] == "allow" else "drop"
+        for version in (4, 6):
+            if not rule["from"][f"v{version}"] or not rule["to"][f"v{version}"]:
+                continue
+            addr = _NFT[version]["addr"]
+            source, destination = named_set(rule["from"], version), named_set(rule["to"], version)
+            for match in _matches(rule, version):
+                words = [f"{addr} saddr @{source}", f"{addr} daddr @{destination}", match, verdict, f'comment "rules[{rule["index"]}]"']
+                statements.append(" ".join(w for w in words if w))
+    return {"sets": sets, "rules": statements}
+
+
+def _host_ruleset(plan, host_name, policy, sets, statements, neighbours):
+    """The shared sets and statements joined with this host's control plane, interfaces and forward matches."""
+    control = []
+    for version in (4, 6):
+        if neighbours[version]:
+            sets.append({"name": f"neighbours_v{version}", "type": _NFT[version]["type"], "interval": False, "elements": neighbours[version]})
+            addr = _NFT[version]["addr"]
+            control.append(f"{addr} saddr @neighbours_v{version} tcp dport {BGP_PORT} accept")
+            control.append(f"{addr} saddr @neighbours_v{version} udp dport {{ {', '.join(map(str, BFD_PORTS))} }} accept")
+    edges = _edge_prefixes(plan, host_name)
+    forward = []
+    for version in (4, 6):
+        if edges[version]:
+            sets.append({"name": f"edge_v{version}", "type": _NFT[version]["type"], "interval": True, "elements": edges[version]})
+            forward.append(f"{_NFT[version]['addr']} daddr @edge_v{version}")
+    return {
+        "enabled": True,
+        "table": TABLE,
+        "sets": sets,
+        "control": control,
+        "rules": statements,
+        "default": "accept" if policy["default"] == "allow" else "drop",
+        "interfaces": topology.interface_names(plan, host_name),
+        "forward": forward,
+    }
+
+
+# --- verification: expected (decide) against observed (real packets) ----------------------------
+
+
+def probe_ports(policy):
+    """TCP ports verify.yml probes: the first port of every TCP range the rules name, and one port no rule names."""
+    if policy is None:
+        return []
+    ports = sorted({p[1] for r in policy["rules"] for p in (r["ports"] or []) if p[0] == "tcp"})
+    named = [(p[1], p[2]) for r in policy["rules"] for p in (r["ports"] or []) if p[0] == "tcp"]
+    unnamed = next(p for p in range(1, 65536) if not any(low <= p <= high for low, high in named))
+    return sorted({*ports, unnamed})
+
+
+def _targets(plan, host_name):
+    """``(name, family name, address)`` of every other managed host (clients come and go: never probed over TCP)."""
+    return [
+        (name, family, address)
+        for name, other in plan["hosts"].items()
+        if name != host_name and other["role"] != CLIENT
+        for family, address in other["addresses"].items()
+    ]
+
+
+def probes(plan, host_name):
+    """verify.yml's TCP probes from a host: ``[{address, port}]`` (none without a policy)."""
+    ports = probe_ports(plan.get("policy"))
+    return [{"address": address, "port": port} for _name, _family, address in _targets(plan, host_name) for port in ports]
+
+
+def parse_tcp_probes(text):
+    """``{(address, port): passed}`` from lines ``ADDRESS PORT open|refused|blocked``: a refusal came from the destination, so it passed."""
+    result = {}
+    for line in (text or "").splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[1].isdigit() and fields[2] in ("open", "refused", "blocked"):
+            result[(fields[0], int(fields[1]))] = fields[2] != "blocked"
+    return result
+
+
+def _verdict(plan, host_name, name, family, address, flow, passed):
+    """A problem (or None) and the report word of one observed flow."""
+    decision = decide(plan["policy"], plan, host_name, address, flow, family=family)
+    what = f"{name} ({address}) on {flow if isinstance(flow, str) else format_port((flow[0], flow[1], flow[1]))}"
+    if decision["allowed"] and not passed:
+        return f"cannot reach {what}, which the policy allows: {decision['reason']}", "FAILS"
+    if passed and not decision["allowed"]:
+        return f"reaches {what}, which the policy denies: {decision['reason']}", "PASSES"
+    return None, "passes" if passed else "blocked as the policy says"
+
+
+def check(plan, host_name, ping, tcp_text):
+    """Expected against observed for one host under a policy: ``{report, problems, denied}``.
+
+    ``ping``: ``{address: reachable}`` (verify's ICMP sweep); ``tcp_text``: the
+    TCP probes' output. ``denied``: addresses ICMP may not reach (their ping
+    failing is no problem).
+    """
+    policy = plan.get("policy")
+    if policy is None:
+        return {"report": [], "problems": [], "denied": set()}
+    report, problems, denied = [], [], set()
+    blocked_as_said = 0
+    for name, family, address in _targets(plan, host_name):
+        if not decide(policy, plan, host_name, address, "icmp", family=family)["allowed"]:
+            denied.add(address)
+        if address in ping:
+            problem, word = _verdict(plan, host_name, name, family, address, "icmp", ping[address])
+            blocked_as_said += word == "blocked as the policy says"
+            if problem:
+                problems.append(problem)
+    tcp = parse_tcp_probes(tcp_text)
+    for name, family, address in _targets(plan, host_name):
+        for port in probe_ports(policy):
+            passed = tcp.get((address, port))
+            if passed is None:
+                problems.append(f"no TCP probe result for {name} ({address}) on tcp/{port}")
+                continue
+            problem, word = _verdict(plan, host_name, name, family, address, f"tcp/{port}", passed)
+            report.append(f"    tcp/{port} to {name} ({address}): {word}")
+            if problem:
+                problems.append(problem)
+    report.insert(0, f"  policy: {len(problems)} flow(s) not as the policy says; {blocked_as_said} ICMP target(s) blocked as the policy says")
+    return {"report": report, "problems": problems, "denied": denied}
