@@ -63,7 +63,9 @@ def render(total):
 def main():
     sizes = [int(a) for a in sys.argv[1:]] or [10, 100, 1000]
     print(f"load average before: {os.getloadavg()[0]:.1f}, forks from ansible.cfg")
-    print("| hosts | files | ansible-inventory --list: wall / CPU (s) | first render: wall / CPU (s) | rerun: wall / CPU (s) | rerun / inventory, wall | rerun / inventory, CPU |")
+    print(
+        "| hosts | files | ansible-inventory --list: wall / CPU (s) | first render: wall / CPU (s) | rerun: wall / CPU (s) | rerun / inventory, wall | rerun / inventory, CPU |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for size in sizes:
         (inv_wall, inv_cpu), (first_wall, first_cpu), (wall, cpu), files = render(size)

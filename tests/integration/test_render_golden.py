@@ -13,6 +13,7 @@ import json
 import pathlib
 import shutil
 import sys
+import tempfile
 
 import pytest
 import yaml
@@ -69,8 +70,6 @@ def test_render_is_byte_identical_to_the_golden_files(tmp_path, case):
 
 def write_goldens():
     """(Re)write every case's golden tree, keeping its state file when it has one (so keys stay the same)."""
-    import tempfile
-
     for case, inventory in sorted(cases().items()):
         target = GOLDEN / case
         with tempfile.TemporaryDirectory() as tmp:

@@ -54,7 +54,11 @@ def cases():
     # device that listens, and role defaults overridden per host and per group.
     result["dualhomed_lans"] = _inventory(
         {
-            "gw1": {"wgsdn_address": "10.1.0.1", "wgsdn_endpoint": "gw1.example.net", "bfd_interface_timers": {"wg-gw2": {"min_rx_interval": 200, "multiplier": 3}}},
+            "gw1": {
+                "wgsdn_address": "10.1.0.1",
+                "wgsdn_endpoint": "gw1.example.net",
+                "bfd_interface_timers": {"wg-gw2": {"min_rx_interval": 200, "multiplier": 3}},
+            },
             "gw2": {"wgsdn_address": "10.1.0.2", "wgsdn_listen_port": 51999, "wgsdn_subnets": ["192.168.20.0/24"], "bird_kernel_metric": 40},
             "gw3": {"ansible_host": "198.51.100.3", "bird_extra_config": "# site-specific\nprotocol static extra { ipv4; }\n"},
         },
