@@ -63,7 +63,7 @@ def test_what_the_fast_render_cannot_run_fails_by_name(tmp_path, task, message):
 
 def test_a_role_without_render_tasks_and_a_foreign_dependency_are_refused(tmp_path):
     role(tmp_path, "plain", {"defaults/main.yml": {}})
-    with pytest.raises(render_tasks.RenderTaskError, match="has no tasks/render.yml"):
+    with pytest.raises(render_tasks.RenderTaskError, match=r"has no tasks/render\.yml"):
         render_tasks.load_role(Loader(), str(tmp_path), "plain")
     role(tmp_path, "foreign", {"meta/main.yml": {"dependencies": ["geerlingguy.pip"]}, "tasks/render.yml": [RENDER]})
     with pytest.raises(render_tasks.RenderTaskError, match="not a role of this collection"):
