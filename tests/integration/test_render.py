@@ -187,7 +187,7 @@ def test_render_writes_what_ansible_builtin_template_writes_and_is_idempotent(tm
 
     again = playbook("-i", tmp_path / "hosts.yml", ROOT / "playbooks" / "render.yml", "-e", f"wgsdn_render_dir={out}")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
-    assert recap(again) == dict.fromkeys(recap(again), 0) and len(recap(again)) == 6
+    assert recap(again) and set(recap(again).values()) == {0}  # every task runs once, for the whole play
     assert tree(out) == rendered
 
 
