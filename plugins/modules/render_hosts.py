@@ -13,7 +13,7 @@ description:
     variables, the role's C(vars/main.yml), facts set by earlier render tasks of that host, and extra variables last.
   - Files are written as M(wgsdn.fabric.render_template) writes them (the same template lookup, the same comparison,
     atomic replacement and modes), so the output is byte-identical to including each role's C(tasks/render.yml) per host.
-  - Meant for C(playbooks/render.yml) with C(run_once) and C(delegate_to: localhost). It replaces one Ansible task per
+  - Meant for C(playbooks/render.yml) with C(run_once) and C(delegate_to=localhost). It replaces one Ansible task per
     host, per role and per file (about 0.5 s a host) by plain function calls, and avoids the deep copy of every variable
     (the whole plan included) that the template lookup otherwise makes for each file.
   - A role's C(tasks/render.yml) may hold only C(ansible.builtin.import_tasks), C(ansible.builtin.set_fact) and
