@@ -8,9 +8,9 @@ version_added: "0.1.0"
 short_description: Run the render tasks of this collection's roles for every play host, in one controller task
 description:
   - For each host of the play (C(ansible_play_hosts), so C(--limit) applies) and each role in O(roles), runs the role's
-    own C(tasks/render.yml) on the controller with the variables a task of that role would see for that host: the role's
+    own C(tasks/render.yml) on the controller with the variables a task of that role would see for that host (the role's
     defaults (and its dependencies'), the host's inventory variables and facts (C(wgsdn_plan) included), the play's
-    variables, the role's C(vars/main.yml), facts set by earlier render tasks of that host, and extra variables last.
+    variables, the role's C(vars/main.yml), facts set by earlier render tasks of that host, and extra variables last).
   - Files are written as M(wgsdn.fabric.render_template) writes them (the same template lookup, the same comparison,
     atomic replacement and modes), so the output is byte-identical to including each role's C(tasks/render.yml) per host.
   - Meant for C(playbooks/render.yml) with C(run_once) and C(delegate_to=localhost). It replaces one Ansible task per
