@@ -14,7 +14,9 @@ alternating, N no-op runs of:
   DIR, never committed) with its defaults and an equivalent full mesh on its own
   interface (wg9, port 51899, 10.99.0.0/24), converged once first. Its
   ``wireguard`` package would pull wireguard-dkms through Recommends (no
-  kernel headers in a container), so apt's Recommends are off in the containers.
+  kernel headers in a container), so apt's Recommends are off in the containers,
+  and its Raspbian check needs lsb_release (``ansible_facts.lsb.id``), so
+  lsb-release is installed first.
 
 Prints one Markdown row per run (wall seconds, CPU seconds of the controller,
 tasks and changed per host from the recap), then the medians, and writes
@@ -70,7 +72,8 @@ def docker_inventory(hosts, host_vars, extra_vars=None):
     for host in hosts:
         for group in host["groups"]:
             groups.setdefault(group, {"hosts": {}})["hosts"][host["name"]] = dict(host_vars.get(host["name"], {}))
-    return {"all": {"vars": {"ansible_connection": "community.docker.docker", "wgsdn_network": "10.0.0.0/24", **(extra_vars or {})}, "children": groups}}
+    connection = {"ansible_connection": "community.docker.docker", "ansible_become_method": "ansible.builtin.su"}  # as Molecule's config.yml
+    return {"all": {"vars": {**connection, "wgsdn_network": "10.0.0.0/24", **(extra_vars or {})}, "children": groups}}
 
 
 def githubixx_inventory(hosts):
@@ -81,6 +84,7 @@ def githubixx_inventory(hosts):
         "all": {
             "vars": {
                 "ansible_connection": "community.docker.docker",
+                "ansible_become_method": "ansible.builtin.su",
                 "wireguard_interface": "wg9",
                 "wireguard_port": "51899",
                 # No kernel module in these containers (wg-quick falls back to wireguard-go).
@@ -177,6 +181,11 @@ def main():
                 for host in hosts:
                     subprocess.run(
                         ["docker", "exec", host["name"], "sh", "-c", "echo 'APT::Install-Recommends \"false\";' > /etc/apt/apt.conf.d/99-bench-norecommends"],
+                        check=True,
+                    )
+                    # Its Raspbian check reads ansible_facts.lsb.id, which a host without lsb_release lacks (an error with ansible-core 2.19).
+                    subprocess.run(
+                        ["docker", "exec", host["name"], "sh", "-c", "apt-get -qq update && apt-get -qq install -y lsb-release >/dev/null"],
                         check=True,
                     )
                 gx_inventory = tmp / "githubixx" / "hosts.yml"
