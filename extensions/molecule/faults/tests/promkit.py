@@ -48,7 +48,8 @@ def install():
         MONITOR,
         f"""chown -R prometheus: {CONFIG_DIR}
         echo 'ARGS="--config.file={CONFIG_DIR}/prometheus.yml --web.listen-address=127.0.0.1:9090 --storage.tsdb.retention.time=1d"' > /etc/default/prometheus
-        systemctl restart prometheus""",
+        systemctl restart prometheus
+        for _ in $(seq 60); do curl -sf -o /dev/null http://127.0.0.1:9090/-/ready && exit 0; sleep 1; done; exit 1""",
     )
     return files, checked
 
