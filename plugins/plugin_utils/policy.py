@@ -263,7 +263,7 @@ def _address_of(plan, what, family=None):
         addresses = plan["hosts"][what]["addresses"]
         return netaddr.IPAddress(addresses[family or plan["families"][0]["name"]])
     try:
-        return netaddr.IPAddress(str(what).split("/")[0], flags=netaddr.INET_PTON)
+        return netaddr.IPAddress(str(what).split("/", maxsplit=1)[0], flags=netaddr.INET_PTON)
     except (netaddr.AddrFormatError, ValueError, TypeError):
         raise PlanError(None, VARIABLE, f"'{what}' is neither a host of the overlay nor an address") from None
 

@@ -33,7 +33,8 @@ GROUPS = {
 }
 
 
-def _plan(rules=None, default="deny", groups=GROUPS, raw=None):
+def _plan(rules=None, default="deny", groups=None, raw=None):
+    groups = GROUPS if groups is None else groups
     gateways, devices, hostvars = article_topology(3)
     hostvars["device4"]["wgsdn_subnets"] = ["192.168.4.0/24"]
     hostvars["phone"] = {"wgsdn_network": "10.0.0.0/24", "wgsdn_address": "10.0.0.21", "wgsdn_uplinks": ["gateway2"]}
@@ -93,11 +94,11 @@ def test_bad_policy_leaves_the_state_file_alone(tmp_path):
     assert (tmp_path / "state.json").read_bytes() == before
 
 
-def test_hosts_that_disagree_are_refused():
+def test_hosts_that_disagree_are_refused(tmp_path):
     gateways, devices, hostvars = article_topology(3)
     hostvars["device1"]["wgsdn_policy"] = {"default": "deny"}
     with pytest.raises(PlanError, match="host 'device1', variable 'wgsdn_policy': is not set for host 'gateway1'; it describes the whole overlay"):
-        compute_plan(gateways, devices, hostvars, StateFile(tempfile.mktemp()), groups=GROUPS)
+        compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "state.json")), groups=GROUPS)
 
 
 def test_absent_policy_lets_everyone_reach_everyone():

@@ -22,8 +22,10 @@ EDGES = ["edge1", "edge2", "edge3"]
 REFLECTORS = ["rr1", "rr2"]
 
 
-def fabric(reflectors=REFLECTORS, edges=EDGES, **extra):
+def fabric(reflectors=None, edges=None, **extra):
     """Gateways (the reflectors first, then the edges), a device behind each edge, one dual-homed on edge1 and edge2."""
+    reflectors = REFLECTORS if reflectors is None else reflectors
+    edges = EDGES if edges is None else edges
     gateways = [*reflectors, *edges]
     hostvars = {g: dict(NET, wgsdn_route_reflector=True) if g in reflectors else dict(NET) for g in gateways}
     devices = []
