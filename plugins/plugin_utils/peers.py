@@ -17,9 +17,9 @@ shown (no_log, no diff).
 
 import re
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import items
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ASN_MAX, GATEWAY, ROUTED
 
 netaddr = optional("netaddr")
@@ -28,7 +28,6 @@ VARIABLE = "wgsdn_bgp_peers"
 OVERLAY = "overlay"
 PROTOCOL_PREFIX = "ext_"
 PASSWORD_PREFIX = "wgsdn_password_"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _FIELDS = {"name", "address", "asn", "import", "export", "bfd", "password", "multihop"}
 # Reserved: 0, AS_TRANS (23456), 65535 and 4294967295 (RFC 7300); 4294967294 is what wgsdn devices use (bird_device_asn).
 _RESERVED_ASNS = {0, 23456, 65535, 4294967295}
@@ -45,23 +44,10 @@ def parse_peers(value, host, role, families):
         return []
     if role != GATEWAY:
         raise PlanError(host, VARIABLE, "only gateways (wgsdn_gateways) speak BGP with routers outside the overlay")
-    if not isinstance(value, (list, tuple)):
-        raise PlanError(host, VARIABLE, f"{value!r} must be a list of {{name, address, asn, import, export, bfd, password}}")
-    result, names = [], set()
-    for item in value:
-        if not isinstance(item, dict):
-            raise PlanError(host, VARIABLE, f"{item!r} must be a mapping with name, address, asn, import, ...")
-        unknown = sorted(set(item) - _FIELDS)
-        if unknown:
-            raise PlanError(host, VARIABLE, f"unknown field(s) {', '.join(unknown)}; a peer has {', '.join(sorted(_FIELDS))}")
-        name = item.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise PlanError(host, VARIABLE, f"name {name!r} must be 1-32 lower-case letters, digits, '-' or '_' (it names a BIRD protocol)")
-        if name in names:
-            raise PlanError(host, VARIABLE, f"peer '{name}' is listed twice")
-        names.add(name)
+    result = []
+    for name, item in items.named_items(value, host, VARIABLE, _FIELDS, "peer", "a BIRD protocol"):
         where = f"peer '{name}'"
-        family, address = _parse_address(item.get("address"), host, where, families)
+        family, address = items.address(item.get("address"), host, VARIABLE, where, families)
         peer = {
             "name": name,
             "address": str(address),
@@ -80,18 +66,6 @@ def parse_peers(value, host, role, families):
             peer["password_symbol"] = PASSWORD_PREFIX + _symbol(name)
         result.append(peer)
     return result
-
-
-def _parse_address(value, host, where, families):
-    for family in FAMILIES:
-        try:
-            address = family.parse_address(value, host, VARIABLE)
-        except PlanError:
-            continue
-        if family not in families:
-            raise PlanError(host, VARIABLE, f"{where}: {address} is an {family.label} address, and the overlay carries no {family.label}")
-        return family, address
-    raise PlanError(host, VARIABLE, f"{where}: address {value!r} is not an IP address")
 
 
 def _parse_asn(value, host, where):

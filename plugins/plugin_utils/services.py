@@ -16,19 +16,17 @@ paths become one multipath kernel route.
 Services need BGP: in direct and hub mode (no routing daemon) they are refused.
 """
 
-import re
 from urllib.parse import urlsplit
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import items
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DEVICE, GATEWAY, ROUTED
 
 netaddr = optional("netaddr")
 
 VARIABLE = "wgsdn_services"
 PROTOCOL_PREFIX = "wgsdn_svc_"  # bird.conf's kernel export rejects these protocols' routes (announced, never installed)
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _FIELDS = {"name", "address", "check"}
 
 
@@ -36,22 +34,9 @@ def parse_services(value, host, families):
     """The services of one host, as plan data: ``name``, ``address``, ``prefix``, ``family``, ``protocol``, ``check``."""
     if value is None:
         return []
-    if not isinstance(value, (list, tuple)):
-        raise PlanError(host, VARIABLE, f"{value!r} must be a list of {{name, address, check}}")
-    result, names = [], set()
-    for item in value:
-        if not isinstance(item, dict):
-            raise PlanError(host, VARIABLE, f"{item!r} must be a mapping with name, address and (optionally) check")
-        unknown = sorted(set(item) - _FIELDS)
-        if unknown:
-            raise PlanError(host, VARIABLE, f"unknown field(s) {', '.join(unknown)} in {item!r}; a service has name, address and check")
-        name = item.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise PlanError(host, VARIABLE, f"name {name!r} must be 1-32 lower-case letters, digits, '-' or '_' (it names a systemd unit and a BIRD protocol)")
-        if name in names:
-            raise PlanError(host, VARIABLE, f"service '{name}' is listed twice")
-        names.add(name)
-        family, address = _parse_address(item.get("address"), host, name, families)
+    result = []
+    for name, item in items.named_items(value, host, VARIABLE, _FIELDS, "service", "a systemd unit and a BIRD protocol"):
+        family, address = items.address(item.get("address"), host, VARIABLE, f"service '{name}'", families)
         result.append(
             {
                 "name": name,
@@ -63,19 +48,6 @@ def parse_services(value, host, families):
             }
         )
     return result
-
-
-def _parse_address(value, host, name, families):
-    text = value.strip() if isinstance(value, str) else value
-    for family in FAMILIES:
-        try:
-            address = family.parse_address(text, host, VARIABLE)
-        except PlanError:
-            continue
-        if family not in families:
-            raise PlanError(host, VARIABLE, f"service '{name}': {address} is an {family.label} address, and the overlay carries no {family.label}")
-        return family, address
-    raise PlanError(host, VARIABLE, f"service '{name}': address {value!r} is not an IP address")
 
 
 def parse_check(value, host, name):

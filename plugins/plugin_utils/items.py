@@ -1,0 +1,48 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Lists of named items in host variables (``wgsdn_services``, ``wgsdn_bgp_peers``): the shape
+checks and the address parsing they share, so each storey's module reads only its own fields."""
+
+import re
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+def named_items(value, host, variable, fields, kind, name_use):
+    """Yield ``(name, item)`` for each mapping of the list ``value``, refusing (naming ``host`` and
+    ``variable``) a value that is not a list, an item that is not a mapping, an unknown field, a
+    name that cannot name ``name_use`` and a name listed twice."""
+    shape = "{" + ", ".join(sorted(fields)) + "}"
+    if not isinstance(value, (list, tuple)):
+        raise PlanError(host, variable, f"{value!r} must be a list of {shape}")
+    names = set()
+    for item in value:
+        if not isinstance(item, dict):
+            raise PlanError(host, variable, f"{item!r} must be a mapping {shape}")
+        unknown = sorted(set(item) - set(fields))
+        if unknown:
+            raise PlanError(host, variable, f"unknown field(s) {', '.join(unknown)}; a {kind} has {', '.join(sorted(fields))}")
+        name = item.get("name")
+        if not isinstance(name, str) or not NAME.match(name):
+            raise PlanError(host, variable, f"name {name!r} must be 1-32 lower-case letters, digits, '-' or '_' (it names {name_use})")
+        if name in names:
+            raise PlanError(host, variable, f"{kind} '{name}' is listed twice")
+        names.add(name)
+        yield name, item
+
+
+def address(value, host, variable, where, families):
+    """``(family, netaddr.IPAddress)`` of an item's address in one of the overlay's ``families``."""
+    text = value.strip() if isinstance(value, str) else value
+    for family in FAMILIES:
+        try:
+            parsed = family.parse_address(text, host, variable)
+        except PlanError:
+            continue
+        if family not in families:
+            raise PlanError(host, variable, f"{where}: {parsed} is an {family.label} address, and the overlay carries no {family.label}")
+        return family, parsed
+    raise PlanError(host, variable, f"{where}: address {value!r} is not an IP address")
