@@ -529,13 +529,14 @@ def test_fault_e_gateway_container_stopped_reported_then_started():
 
 
 def test_verify_passes_once_everything_healed():
-    """verify.yml passes on the healed fabric. A second attempt is allowed (and recorded):
-    a BFD session may still flap on the loaded 2-core box right after a container restart,
+    """verify.yml passes on the healed fabric. Two more attempts are allowed (and recorded):
+    a BFD session may still flap on the loaded 2-core box right after a container restart
+    (six hosts and Prometheus since the metrics storey; issue 17 studies BFD under load),
     and verify.yml rightly reports that too."""
     flaps = []
     out = Path(tempfile.mkdtemp())
     formats = ("-e", "wgsdn_verify_format=json", "-e", f"wgsdn_verify_json_file={out}/verify.json", "-e", f"wgsdn_verify_junit_file={out}/verify.xml")
-    for _ in range(2):
+    for _ in range(3):
         fk.steady()
         result = fk.playbook("verify.yml", *formats)
         if result.returncode == 0:
