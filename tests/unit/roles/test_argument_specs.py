@@ -9,7 +9,14 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").exists())
 # Inputs of an entry point that only the caller can give (no default on purpose).
-CALLER_ONLY = {"wgsdn_render_dir", "wgsdn_monitoring_dir"}
+CALLER_ONLY = {
+    "wgsdn_render_dir",
+    "wgsdn_monitoring_dir",
+    "common_drain",
+    "wireguard_stage_interfaces",
+    "wireguard_switch_interfaces",
+    "wireguard_switch_at",
+}
 
 
 def specs(role):
