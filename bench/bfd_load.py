@@ -57,6 +57,7 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -341,7 +342,7 @@ def underlay_addresses():
 
 
 def hops(series, states, interval_ms, start, end):
-    """Per hop, over every directed session: p99 and max of BIRD's send lateness (gap - interval) and of
+    """Per hop, over every directed session but the paused device's: p99 and max of BIRD's send lateness (gap - interval) and of
     wireguard-go's per-packet delay on the sending and the receiving side (ms)."""
     host = {v: k for k, v in ADDRESS.items()}
     bird_late, wg_tx, wg_rx = [], [], []
@@ -360,14 +361,16 @@ def hops(series, states, interval_ms, start, end):
         return out
 
     for (name, kind, direction, src, dst), ts in series.items():
-        if kind != "tun" or direction != "Out" or host.get(dst) is None:
-            continue
+        if kind != "tun" or direction != "Out" or host.get(dst) is None or VICTIM in (name, host[dst]):
+            continue  # the paused device's packets wait out its pauses
         sent = window(ts)
         wg_tx += delays(sent, window(series.get((name, "udp", "Out", src, dst), [])))
         peer = host[dst]
         wg_rx += delays(window(series.get((peer, "udp", "In", src, dst), [])), window(series.get((peer, "tun", "In", src, dst), [])))
 
-    for seq in states.values():
+    for (sender, receiver), seq in states.items():
+        if VICTIM in (sender, host.get(receiver)):
+            continue
         seq = [(t, state) for t, state in seq if start <= t <= end]
         bird_late += [(b - a) * 1000 - interval_ms for (a, sa), (b, sb) in itertools.pairwise(seq) if sa == sb == "Up"]
 
@@ -442,10 +445,13 @@ def detection(deadline):
     return round((found[0] - paused) * 1000) if found else None
 
 
-def start_load(kind, inventory):
+def start_load(kind, inventory, timer):
+    """The load: site.yml back to back, with the cell's BFD timers (a converge with the role's defaults would
+    put them back), and with ``busy`` two busy loops on the host. The processes to stop."""
     procs = []
     site = ROOT / "playbooks" / "site.yml"
-    loop = f"while true; do ansible-playbook -i {inventory} {site} >/dev/null 2>&1; done"
+    extra = shlex.quote(json.dumps({"bfd_min_rx_interval": timer[0], "bfd_min_tx_interval": timer[0], "bfd_multiplier": timer[1]}))
+    loop = f"while true; do ansible-playbook -i {inventory} {site} -e {extra} >/dev/null 2>&1; done"
     procs.append(subprocess.Popen(["bash", "-c", loop], env=ansible_env(), cwd=ROOT, start_new_session=True))
     if kind == "busy":
         for _ in range(2):
@@ -473,7 +479,7 @@ def cell(inventory, timer, variant, args, procs, ports):
         time.sleep(1)
         begin = time.time()
         before = schedstat(procs)
-        load = start_load(args.load, inventory)
+        load = start_load(args.load, inventory, timer)
         loadavg = []
         loaded = []
         try:
@@ -491,6 +497,7 @@ def cell(inventory, timer, variant, args, procs, ports):
             stop_load(load)
         end = time.time()
         after = schedstat(procs)
+        in_force = sorted({i for n in NAMES for i in re.findall(r"^\S+\s+wg\S*\s+Up\s+\S+\s+(\S+)", dexec(n, "birdc show bfd sessions"), re.M)})
         for name in NAMES:
             dexec(name, "pkill -x tcpdump", check=False)
         series, states = read_captures(ports)
@@ -515,6 +522,7 @@ def cell(inventory, timer, variant, args, procs, ports):
             "hops": hops(series, states, rx, begin, end),
             "mean_wait_per_slice_ms": sched,
             "scheduling": scheduling(procs),
+            "intervals_at_end_s": in_force,
         }
     finally:
         # Back to normal scheduling before the real-time budgets go (the kernel refuses to take a budget from a
