@@ -24,7 +24,7 @@ processes a systemd drop-in would start: ``nice-*`` = ``Nice=-10`` on every thre
    monitor route`` inside the gateway);
 2. loaded: for ``--seconds`` runs controller-like load on the same 2 cores
    (``--load ansible``: site.yml no-op converges back to back against the fabric,
-   what the issue saw; ``--load busy``: also two busy loops on the host) and
+   with the cell's BFD timers, what the issue saw; ``--load busy``: also two busy loops on the host) and
    meanwhile repeats the pause ``--pauses`` times; counts BFD flaps of the four
    sessions that do not involve device3: a session goes down when one end starts
    sending State Down after Up (both ends doing so within 1.5 s count once, for
@@ -102,6 +102,7 @@ VARIANTS = {
     "fifo-bird": (("bird",), "fifo"),
     "fifo-wg": (("wireguard-go",), "fifo"),
     "fifo-both": (("bird", "wireguard-go"), "fifo"),
+    # In its one run (bench/README.md) the victim's `docker pause` then hung with the cgroup v1 freezer at FROZEN.
     "weight-both": (("bird", "wireguard-go"), "weight"),
     # Not a role setting: all containers together are one cgroup (/docker, cpu.shares 1024) that competes with
     # every runnable task of the host, the Ansible controller's among them. 10x its weight.
