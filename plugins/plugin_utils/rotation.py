@@ -20,14 +20,20 @@ they lose about one handshake. Unmanaged clients get their new configuration
 from playbooks/clients.yml.
 """
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, GATEWAY, ROUTED
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.topology import MESH_LINK, bgp_neighbors, link_interface, uplink_sessions
 
 
 def rotated_hosts(plan, rotate):
-    """The host names ``rotate`` names (``["all"]``, a list, or a comma-separated string)."""
+    """The host names ``rotate`` names (``["all"]``, a list, or a comma-separated string). Raises PlanError."""
     names = rotate.split(",") if isinstance(rotate, str) else list(rotate or ())
-    return set(plan["hosts"]) if names == ["all"] else set(names) & set(plan["hosts"])
+    if names == ["all"]:
+        return set(plan["hosts"])
+    for name in names:
+        if name not in plan["hosts"]:
+            raise PlanError(name, "wgsdn_rotate_keys", "is not a host of the overlay; give host names or 'all'")
+    return set(names)
 
 
 def steps(plan, rotate):

@@ -3,8 +3,8 @@
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgsdn.fabric.plugins.filter import allowed_ips, bgp_neighbors, bird_settings, static_routes, wg_interfaces
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.filter import allowed_ips, bgp_neighbors, bird_settings, rotation_steps, static_routes, wg_interfaces
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import rotation, topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
 from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
@@ -46,3 +46,11 @@ def test_allowed_ips_filter(plan):
         function(plan, "device1", "gateway2")
     with pytest.raises(AnsibleFilterError, match="host 'nobody', variable 'peer'"):
         function(plan, "device1", "nobody")
+
+
+def test_rotation_steps_filter(plan):
+    function = rotation_steps.FilterModule().filters()["rotation_steps"]
+    assert function(plan, "all") == rotation.steps(plan, ["all"])
+    assert function(plan, "device1,device2") == rotation.steps(plan, ["device1", "device2"])
+    with pytest.raises(AnsibleFilterError, match="host 'ghost', variable 'wgsdn_rotate_keys'"):
+        function(plan, "ghost")
