@@ -16,7 +16,7 @@ help:
 	@echo "make dist       build the release tarball into dist/"
 	@echo "make ansible-test  ansible-test sanity and units on the built collection"
 	@echo "make release-check  tarball tests, galaxy-importer, ansible-test sanity + units, ansible-builder create, changelog lint"
-	@echo "make test-core221  unit tests, render.yml and the mixed Debian 12/13 dualhomed scenario"
+	@echo "make test-core221  unit tests, render.yml and the mixed Debian 12/13 topology1 scenario"
 	@echo "                   with ansible-core 2.21 (Debian 13 controller container)"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt

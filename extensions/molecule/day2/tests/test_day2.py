@@ -10,6 +10,7 @@ no wgsdn group until inventory/spare.yml adds it. The tests run in file order,
 each leaving the fabric as the inventory says; measurements are printed at the end.
 """
 
+import os
 import re
 import shutil
 import stat
@@ -330,7 +331,16 @@ def live_public_keys():
 
 
 def rotate(target, record):
-    stream = PingStream(DEV1, ADDRESS[DEV2])
+    """Rotate under two 10 ms ping streams and record both.
+
+    device3 -> rr1 has another path at every step (device3 is dual-homed; rr1 is reached
+    through either edge, and over either of its own mesh links): the rotation drains each
+    link before switching it, so this stream must lose nothing. device1 -> device2 crosses
+    two single-homed uplinks: each switches at both ends at one agreed instant, so it may
+    lose about one handshake per switch.
+    """
+    dual = PingStream(DEV3, ADDRESS[RR1], count=90000)
+    single = PingStream(DEV1, ADDRESS[DEV2], count=90000)
     run = ops.playbook("rotate_keys", "-e", f"wgsdn_rotate_keys={target}", record=f"{record}_converge_s")
     assert run.returncode == 0, run.out[-3000:]
     start = time.monotonic()
@@ -338,10 +348,13 @@ def rotate(target, record):
         "device1 reaching device2", lambda: ping.ping_all(scenario.host(DEV1), ["10.0.0.12"], count=1) == {"10.0.0.12": 0}, timeout=60, interval=0.2
     )
     ops.MEASUREMENTS[f"{record}_back_after_converge_s"] = round(time.monotonic() - start, 1)
-    stats = stream.stop()
-    ops.MEASUREMENTS[f"{record}_gap_ms"] = stats["longest_gap_ms"]
-    ops.MEASUREMENTS[f"{record}_lost"] = f"{stats['lost']}/{stats['judged']}"
-    print(f"rotate {target}: {stats}")
+    stats = {"dual": dual.stop(), "single": single.stop()}
+    for name, stream in stats.items():
+        ops.MEASUREMENTS[f"{record}_{name}_gap_ms"] = stream["longest_gap_ms"]
+        ops.MEASUREMENTS[f"{record}_{name}_lost"] = f"{stream['lost']}/{stream['judged']}"
+    print(f"rotate {target}: device3 -> rr1 {stats['dual']}; device1 -> device2 {stats['single']}")
+    steps = re.search(r"(\d+) step\(s\)", run.out)
+    ops.MEASUREMENTS[f"{record}_steps"] = steps[1] if steps else "?"
     return stats
 
 
@@ -349,7 +362,7 @@ def test_rotating_one_device_key():
     old = ops.read_state()
     old_private = old["hosts"][DEV1]["private_key"]
     old_psk = old["preshared_keys"][f"{DEV1}|{GW1}"] if f"{DEV1}|{GW1}" in old["preshared_keys"] else old["preshared_keys"][f"{GW1}|{DEV1}"]
-    stats = rotate(DEV1, "rotate_one")
+    stats = rotate(DEV1, "rotate_one")["single"]
     new = ops.read_state()
     assert new["hosts"][DEV1]["private_key"] != old_private
     assert all(new["hosts"][n]["private_key"] == old["hosts"][n]["private_key"] for n in old["hosts"] if n != DEV1)
@@ -359,8 +372,8 @@ def test_rotating_one_device_key():
     keys = live_public_keys()
     assert ops.public_key(new["hosts"][DEV1]["private_key"]) in keys[GW1]
     assert not any(ops.public_key(old_private) in k for k in keys.values())
-    # Reachability came back within about one handshake (5 s retry) plus BGP/BFD re-establishing.
-    assert stats["longest_gap_ms"] < 15000, stats
+    # device1 is single-homed: both ends switched at one instant, about one handshake lost.
+    assert stats["longest_gap_ms"] < 1000, stats
     steady(timeout=60)
     # The old key is refused (with the old or the new preshared key); a valid key from
     # the same probe does complete a handshake (the probe can tell them apart).
@@ -374,6 +387,8 @@ def test_rotating_one_device_key():
 def test_rotating_every_key():
     old = ops.read_state()
     stats = rotate("all", "rotate_all")
+    # Every link device3 -> rr1 crosses was drained before it switched: nothing lost.
+    assert stats["dual"]["lost"] == 0, stats["dual"]
     new = ops.read_state()
     assert all(new["hosts"][n]["private_key"] != old["hosts"][n]["private_key"] for n in [*MANAGED, CLIENT])
     assert all(new["preshared_keys"][p] != old["preshared_keys"][p] for p in old["preshared_keys"] if SPARE not in p.split("|"))
@@ -386,9 +401,29 @@ def test_rotating_every_key():
     for name in MANAGED:
         own = {v[0] for k, v in ops.wg_snapshot(name).items() if k[1] == "self"}
         assert own == {ops.digest(new["hosts"][name]["private_key"])}, name
-    assert stats["longest_gap_ms"] < 30000, stats
+    # device1 -> device2: two single-homed uplinks, each switched at both ends at once.
+    assert stats["single"]["longest_gap_ms"] < 1000, stats["single"]
     steady(timeout=60)
     test_every_peer_has_its_own_preshared_key()
+    # Nothing of the rotation is left behind: no drain, no staged file, no silenced BFD.
+    for name in MANAGED:
+        leftovers = docker_exec(
+            name, "ls /var/lib/wgsdn/bird/drain /var/lib/wgsdn/wireguard/*.next 2>/dev/null; nft list tables 2>/dev/null | grep wgsdn_drain", check=False
+        )
+        assert not leftovers.strip(), (name, leftovers)
+
+
+@pytest.mark.skipif(not os.environ.get("DAY2_LOADED"), reason="benchmark only: DAY2_LOADED=1 (bench/README.md)")
+def test_rotating_every_key_with_both_cores_busy():
+    """The same rotation with two busy loops on the machine's two cores (the loaded figures of bench/README.md)."""
+    hogs = [subprocess.Popen(["nice", "-n", "0", "sh", "-c", "while :; do :; done"]) for _ in range(2)]
+    try:
+        stats = rotate("all", "rotate_all_loaded")
+    finally:
+        for hog in hogs:
+            hog.kill()
+    assert stats["dual"]["lost"] == 0, stats["dual"]
+    steady(timeout=90)
 
 
 # --- 7. Unmanaged client --------------------------------------------------------------
