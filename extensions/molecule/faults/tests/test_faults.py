@@ -601,13 +601,17 @@ def test_convergence_with_an_unreachable_host():
         assert re.search(r"^dev_f_device3\s+BGP", gw2, re.M), gw2  # its session stays, waiting for it
         # verify.yml: f-device3 ABSENT (unreachable), f-monitor BROKEN (bird stopped), nobody else.
         docker("exec", BROKEN, "systemctl", "stop", "bird")
-        verify = fk.playbook("verify.yml", *LAN_INVENTORY)
+        for attempt in (1, 2):  # a BFD flap on the loaded 2-core box would break a third host: seen, recorded, tried once more
+            verify = fk.playbook("verify.yml", *LAN_INVENTORY)
+            problems = fk.verify_problems(verify.stdout)
+            broken = sorted(p.split(":")[0] for p in problems if p.endswith(": BROKEN"))
+            print(f"verify.yml with one host absent and one broken (attempt {attempt}):\n  " + "\n  ".join(problems[:24]))
+            if broken == [BROKEN]:
+                break
         measures["verify_with_one_absent_one_broken_s"] = round(verify.seconds, 1)
-        problems = fk.verify_problems(verify.stdout)
-        print("verify.yml with one host absent and one broken:\n  " + "\n  ".join(problems[:20]))
+        measures["verify_attempts"] = attempt
         assert verify.returncode != 0
         assert f"{AWAY}: did not report (unreachable?): ABSENT" in problems, problems
-        broken = sorted(p.split(":")[0] for p in problems if p.endswith(": BROKEN"))
         assert broken == [BROKEN], f"broken: {broken} (expected {BROKEN} alone)\n{problems}"
         assert any(p.startswith(f"{BROKEN}: BIRD does not answer") for p in problems), problems
         assert any(f"[caused by absent {AWAY}]" in p for p in problems) and any(f"[caused by broken {BROKEN}]" in p for p in problems), problems
