@@ -11,7 +11,7 @@ description:
     (C(absent), C(broken) or C(ok)), C(report) and C(problems), the matrix as data
     (C(matrix), per address family, source, destination, true/false/null) and as text (C(matrix_text)).
   - C(junit) is a JUnit XML document with one test case per host, failed with that host's problems.
-positional: results, hosts
+positional: results, hosts, absent
 extends_documentation_fragment:
   - wgsdn.fabric.plan
 options:
