@@ -572,6 +572,13 @@ def _lan_missing(names):
     return sorted(n for n, (rc, _) in out.items() if rc != 0)
 
 
+def _matrix_without(excluded):
+    """Who cannot reach whom among the hosts not in ``excluded`` (one fping round each)."""
+    names = [n for n in scenario.names() if n not in excluded]
+    rounds = exec_all({n: f"fping -u -r 0 -t 500 {' '.join(scenario.address(o) for o in names if o != n)}" for n in names})
+    return [f"{n}: {out.strip()[:120]}" for n, (rc, out) in sorted(rounds.items()) if rc != 0]
+
+
 def test_convergence_with_an_unreachable_host():
     """f-device3 stopped: site.yml applies an inventory change (a LAN behind f-device2) to everyone
     else, reports f-device3 alone as unreachable and removes none of its peers; verify.yml reports it
@@ -600,8 +607,10 @@ def test_convergence_with_an_unreachable_host():
         gw2 = docker("exec", GW2, "birdc", "show", "protocols").stdout
         assert re.search(r"^dev_f_device3\s+BGP", gw2, re.M), gw2  # its session stays, waiting for it
         # verify.yml: f-device3 ABSENT (unreachable), f-monitor BROKEN (bird stopped), nobody else.
+        fk.wait_until("a full matrix between the present hosts", lambda: _matrix_without({AWAY}), 60)
         docker("exec", BROKEN, "systemctl", "stop", "bird")
         for attempt in (1, 2):  # a BFD flap on the loaded 2-core box would break a third host: seen, recorded, tried once more
+            fk.wait_until("a full matrix between the healthy hosts", lambda: _matrix_without({AWAY, BROKEN}), 60)
             verify = fk.playbook("verify.yml", *LAN_INVENTORY)
             problems = fk.verify_problems(verify.stdout)
             broken = sorted(p.split(":")[0] for p in problems if p.endswith(": BROKEN"))
