@@ -617,6 +617,9 @@ def test_convergence_with_an_unreachable_host():
             print(f"verify.yml with one host absent and one broken (attempt {attempt}):\n  " + "\n  ".join(problems[:24]))
             if broken == [BROKEN]:
                 break
+            _diagnose()
+            routes = exec_all({n: "ip -4 route; wg show all latest-handshakes; birdc show bfd sessions" for n in present})
+            print("\n".join(f"--- {n}\n{text}" for n, (_, text) in sorted(routes.items())))
         measures["verify_with_one_absent_one_broken_s"] = round(verify.seconds, 1)
         measures["verify_attempts"] = attempt
         assert verify.returncode != 0
