@@ -21,7 +21,7 @@ from pathlib import Path
 import ops
 import pytest
 from wgsdn_testkit import fabric, ping, scenario
-from wgsdn_testkit.docker import docker, docker_exec
+from wgsdn_testkit.docker import docker, docker_exec, exec_all
 from wgsdn_testkit.ping import PingStream
 from wgsdn_testkit.playbooks import recap
 
@@ -266,25 +266,18 @@ def departure_leftovers(name, address):
     """What a departed host left on the managed hosts: BIRD protocols named after it, BFD
     sessions, kernel routes (IPv4 and IPv6), WireGuard AllowedIPs and nftables entries with its
     address, and device sessions (dev_*) that are not Established. ``{host: [findings]}``."""
-    symbol = name.replace("-", "_")
+    symbol, sep = name.replace("-", "_"), "=====wgsdn====="
+    script = f"birdc show protocols; echo {sep}; birdc show bfd sessions; echo {sep}; ip -4 route; ip -6 route; echo {sep}; wg show all allowed-ips; echo {sep}; nft list table inet wgsdn 2>/dev/null"
     found = {}
-    for host in MANAGED:
-        seen = []
-        protocols = docker_exec(host, "birdc show protocols")
-        seen += [
-            f"BIRD protocol: {line}"
-            for line in protocols.splitlines()
-            if symbol in line or (re.match(r"^dev6?_\S+\s+BGP\s", line) and "Established" not in line)
-        ]
-        seen += [f"BFD session: {line}" for line in docker_exec(host, "birdc show bfd sessions").splitlines() if line.startswith(f"{address} ")]
-        seen += [
-            f"route: {line}"
-            for line in docker_exec(host, "ip -4 route; ip -6 route").splitlines()
-            if re.search(rf"(^|\s){re.escape(address)}(/32)?(\s|$)", line)
-        ]
-        seen += [f"AllowedIPs: {line}" for line in docker_exec(host, "wg show all allowed-ips").splitlines() if f"{address}/32" in line]
-        nft = docker_exec(host, "nft list table inet wgsdn 2>/dev/null || true")
-        seen += [f"nftables: {line.strip()}" for line in nft.splitlines() if re.search(rf"\b{re.escape(address)}\b", line)]
+    for host, (_rc, out) in exec_all(dict.fromkeys(MANAGED, script)).items():
+        parts = out.split(sep)
+        assert len(parts) == 5, f"{host}: {out[-500:]}"
+        protocols, bfd, routes, allowed, nft = (p.splitlines() for p in parts)
+        seen = [f"BIRD protocol: {line}" for line in protocols if symbol in line or (re.match(r"^dev6?_\S+\s+BGP\s", line) and "Established" not in line)]
+        seen += [f"BFD session: {line}" for line in bfd if line.startswith(f"{address} ")]
+        seen += [f"route: {line}" for line in routes if re.search(rf"(^|\s){re.escape(address)}(/32)?(\s|$)", line)]
+        seen += [f"AllowedIPs: {line}" for line in allowed if f"{address}/32" in line]
+        seen += [f"nftables: {line.strip()}" for line in nft if re.search(rf"\b{re.escape(address)}\b", line)]
         if seen:
             found[host] = seen
     return found
