@@ -7,10 +7,11 @@ version_added: "0.2.0"
 short_description: verify.yml's report for machines, as JSON data and JUnit XML
 description:
   - Built from the same C(wgsdn.fabric.verify_host) results as the text report and the matrix.
-  - C(json) holds C(ok), C(problems), per host C(reported), C(report) and C(problems), the matrix as data
+  - C(json) holds C(ok), C(problems), C(summary) (a line per host), C(absent), C(broken), per host C(reported), C(status)
+    (C(absent), C(broken) or C(ok)), C(report) and C(problems), the matrix as data
     (C(matrix), per address family, source, destination, true/false/null) and as text (C(matrix_text)).
   - C(junit) is a JUnit XML document with one test case per host, failed with that host's problems.
-positional: results, hosts
+positional: results, hosts, absent
 extends_documentation_fragment:
   - wgsdn.fabric.plan
 options:
@@ -24,6 +25,13 @@ options:
     type: list
     elements: str
     required: true
+  absent:
+    description:
+      - The hosts Ansible could not reach, each with the reason (verify.yml records them). They are ABSENT, not broken;
+        other hosts' problems that only name absent hosts (or hosts cut off behind them) are marked as caused by them,
+        and a host whose own problems explain others' is the one reported BROKEN.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""

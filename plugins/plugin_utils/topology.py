@@ -33,7 +33,7 @@ from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, service
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DIRECT, GATEWAY, ROUTED
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DEVICE, DIRECT, GATEWAY, ROUTED
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import pair_key
 
 netaddr = optional("netaddr")
@@ -47,7 +47,11 @@ CLIENT_LINK = "client"
 # Links whose liveness BFD watches (and BGP follows).
 WATCHED_LINKS = (MESH_LINK, UPLINK)
 
-DEVICE_SESSIONS = "wgsdn_devices"  # a gateway's one dynamic BGP protocol for its attached devices
+# A gateway's BGP session with each attached device is named DEVICE_SESSION_PREFIX + the device
+# ("dev_d2_device1"; IPv6: "dev6_d2_device1"): one static passive protocol per device, so that
+# `birdc configure` removes a departed device's session, and the BFD session it requested, at once.
+DEVICE_SESSION_PREFIX = "dev"
+BIRD_SYMBOL_MAX = 64  # BIRD 2's longest symbol (protocol name)
 
 
 def link_interface(link_name):
@@ -338,20 +342,42 @@ def uplink_sessions(plan, host_name):
 
 
 def device_sessions(plan, host_name):
-    """A gateway's dynamic BGP protocols for its attached devices, one per family (passive, over the access interface)."""
+    """A gateway's BGP sessions with its attached devices: one passive session per device and family
+    over the access interface, named from the device (``dev_<device>``, ``dev6_<device>``).
+
+    One static protocol per device rather than one ``neighbor range`` protocol: BIRD keeps the
+    sessions a dynamic protocol spawned (and the BFD sessions they requested) after the device
+    has gone, until BIRD restarts; a static protocol leaves with the device at ``birdc configure``.
+    """
     host = _host(plan, host_name)
-    if plan["mode"] != ROUTED or host["role"] != GATEWAY or not any(plan["hosts"][n]["role"] != GATEWAY for n in host["neighbours"]):
+    if plan["mode"] != ROUTED or host["role"] != GATEWAY:
         return []
-    return [
-        {
-            "name": DEVICE_SESSIONS + family["bird_suffix"],
-            "range": family["network"],
-            "dynamic_name": f"dev{family['bird_suffix']}_",
-            "local": host["addresses"][family["name"]],
-            "family": family["name"],
-        }
-        for family in plan["families"]
-    ]
+    devices = [n for n in host["neighbours"] if plan["hosts"][n]["role"] == DEVICE]
+    sessions, names = [], set()
+    for name in devices:
+        device = plan["hosts"][name]
+        for family in plan["families"]:
+            symbol = _bounded(f"{DEVICE_SESSION_PREFIX}{family['bird_suffix']}_{_symbol(name)}", names)
+            names.add(symbol)
+            sessions.append(
+                {
+                    "name": symbol,
+                    "peer": name,
+                    "neighbor": device["addresses"][family["name"]],
+                    "local": host["addresses"][family["name"]],
+                    "family": family["name"],
+                }
+            )
+    return sessions
+
+
+def _bounded(symbol, taken):
+    """``symbol`` made unique among ``taken`` (a number appended) and no longer than BIRD allows."""
+    base, candidate, number = symbol[:BIRD_SYMBOL_MAX], symbol[:BIRD_SYMBOL_MAX], 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base[: BIRD_SYMBOL_MAX - len(str(number)) - 1]}_{number}"
+    return candidate
 
 
 def route_origins(plan):

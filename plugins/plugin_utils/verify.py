@@ -12,7 +12,7 @@ import re
 import time
 from xml.etree import ElementTree as ET
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, policy, services, topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import absence, peers, policy, services, topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, GATEWAY, ROUTED
@@ -174,6 +174,7 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
         external_report, external_problems = peers.verify_lines(plan, host_name, observed.get("external"))
         report.extend(external_report)
         problems.extend(external_problems)
+        problems.extend(_leftover_check(plan, host_name, protocols, sessions, observed, report, device_bgp))
 
     ping = parse_ping(observed.get("ping"))
     # Under a wgsdn_policy: expected against observed, ICMP and TCP; a denied address failing its ping is as it should be.
@@ -239,19 +240,24 @@ def reachability_data(plan, results):
     }
 
 
-def machine_report(plan, results, hosts):
-    """verify.yml's report for machines (``-e wgsdn_verify_format=json``): every host's report lines
-    and problems (hosts of ``hosts`` that did not report are a problem), the matrix as data, and
-    ``ok``; built from the same ``check_host`` results as the text report."""
+def machine_report(plan, results, hosts, absent=None):
+    """verify.yml's report for machines (``-e wgsdn_verify_format=json``): every host's report lines,
+    problems and ``status`` (``absent``: Ansible could not reach it, ``broken``, ``ok``: see
+    ``absence.classify``; ``absent`` maps the hosts found unreachable to the reason), the matrix as
+    data, and ``ok``; built from the same ``check_host`` results as the text report."""
     reported = {r["host"]: r for r in results}
-    problems = [f"{h}: did not report (unreachable?)" for h in hosts if h not in reported]
-    problems += [p for r in results for p in r["problems"]]
+    sorted_out = absence.classify(plan, results, hosts, absent or {})
+    problems = sorted_out["problems"]
     return {
         "ok": not problems,
         "problems": problems,
+        "summary": sorted_out["summary"],
+        "absent": [h for h in hosts if sorted_out["status"][h] == absence.ABSENT],
+        "broken": [h for h in hosts if sorted_out["status"][h] == absence.BROKEN],
         "hosts": {
             h: {
                 "reported": h in reported,
+                "status": sorted_out["status"][h],
                 "report": reported[h]["report"] if h in reported else [],
                 "problems": reported[h]["problems"] if h in reported else [],
             }
@@ -270,7 +276,7 @@ def junit_xml(report):
     for name, result in hosts.items():
         case = ET.SubElement(suite, "testcase", classname="wgsdn.verify", name=name)
         if name in failed:
-            problems = result["problems"] or [f"{name}: did not report (unreachable?)"]
+            problems = result["problems"] or [f"{name}: did not report (unreachable?)" + (": ABSENT" if result.get("status") == absence.ABSENT else "")]
             failure = ET.SubElement(case, "failure", message=problems[0], type="wgsdn.verify")
             failure.text = "\n".join(problems)
         ET.SubElement(case, "system-out").text = "\n".join(result["report"])
@@ -279,9 +285,9 @@ def junit_xml(report):
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def machine_outputs(plan, results, hosts):
+def machine_outputs(plan, results, hosts, absent=None):
     """``{json: machine_report, junit: junit_xml text}``: what ``wgsdn_verify_format=json`` writes."""
-    report = machine_report(plan, results, hosts)
+    report = machine_report(plan, results, hosts, absent)
     return {"json": report, "junit": junit_xml(report)}
 
 
@@ -297,6 +303,28 @@ def _reflector_check(plan, host_name, protocols, report):
     extra = sorted(name for name in protocols if name.startswith("bgp_") and name not in expected)
     report.append(f"  edge gateway: BGP with the route reflectors only ({', '.join(design['reflectors'])})" + (f"; also {', '.join(extra)}" if extra else ""))
     return [f"BGP {name} is not with a route reflector (edge gateways peer with {', '.join(design['reflectors'])} only)" for name in extra]
+
+
+def _leftover_check(plan, host_name, protocols, sessions, observed, report, device_bgp):
+    """BIRD not answering, and sessions the plan does not have: a departed device's BGP session
+    (``dev_*``) or a BFD session with an address that is no neighbour (nor a BFD external peer)."""
+    host = plan["hosts"][host_name]
+    if not host["speaks_bgp"]:
+        return []
+    if observed.get("bird_rc") not in (None, 0):
+        answer = (observed.get("protocols") or "no output").strip().splitlines()[-1:] or ["no output"]
+        report.append(f"  BIRD does not answer: {answer[0]}")
+        return [f"BIRD does not answer ({answer[0]})"]
+    devices = {s["name"] for s in topology.device_sessions(plan, host_name)} if device_bgp else set()
+    prefix = topology.DEVICE_SESSION_PREFIX
+    extra = sorted(n for n in protocols if re.match(rf"{prefix}\d*_", n) and n not in devices)
+    wanted = set(topology.bfd_neighbors(plan, host_name)) | {p["address"] for p in host.get("bgp_peers", []) if p.get("bfd")}
+    stale = sorted(a for a in sessions if a not in wanted)
+    if extra or stale:
+        report.append(f"  left over: {', '.join(extra + stale)}")
+    return [f"BGP {n} is left over (no attached device of the plan has it)" for n in extra] + [
+        f"BFD session with {a} is left over (not a neighbour of the plan)" for a in stale
+    ]
 
 
 def _cell(plan, name, other, family, ok):

@@ -22,7 +22,7 @@ from pathlib import Path
 import ops
 import pytest
 from wgsdn_testkit import fabric, ping, scenario
-from wgsdn_testkit.docker import docker, docker_exec
+from wgsdn_testkit.docker import docker, docker_exec, exec_all
 from wgsdn_testkit.ping import PingStream
 from wgsdn_testkit.playbooks import recap
 
@@ -263,7 +263,29 @@ def test_limit_changes_only_the_hosts_it_names():
 # --- 4. Hitless changes --------------------------------------------------------------
 
 
+def departure_leftovers(name, address):
+    """What a departed host left on the managed hosts: BIRD protocols named after it, BFD
+    sessions, kernel routes (IPv4 and IPv6), WireGuard AllowedIPs and nftables entries with its
+    address, and device sessions (dev_*) that are not Established. ``{host: [findings]}``."""
+    symbol, sep = name.replace("-", "_"), "=====wgsdn====="
+    script = f"birdc show protocols; echo {sep}; birdc show bfd sessions; echo {sep}; ip -4 route; ip -6 route; echo {sep}; wg show all allowed-ips; echo {sep}; nft list table inet wgsdn 2>/dev/null"
+    found = {}
+    for host, (_rc, out) in exec_all(dict.fromkeys(MANAGED, script)).items():
+        parts = out.split(sep)
+        assert len(parts) == 5, f"{host}: {out[-500:]}"
+        protocols, bfd, routes, allowed, nft = (p.splitlines() for p in parts)
+        seen = [f"BIRD protocol: {line}" for line in protocols if symbol in line or (re.match(r"^dev6?_\S+\s+BGP\s", line) and "Established" not in line)]
+        seen += [f"BFD session: {line}" for line in bfd if line.startswith(f"{address} ")]
+        seen += [f"route: {line}" for line in routes if re.search(rf"(^|\s){re.escape(address)}(/32)?(\s|$)", line)]
+        seen += [f"AllowedIPs: {line}" for line in allowed if f"{address}/32" in line]
+        seen += [f"nftables: {line.strip()}" for line in nft if re.search(rf"\b{re.escape(address)}\b", line)]
+        if seen:
+            found[host] = seen
+    return found
+
+
 def test_adding_and_removing_a_device_loses_no_packet():
+    before_join = snapshots()
     stream = PingStream(DEV1, ADDRESS[DEV2])
     run = ops.playbook("site", inventories=["spare"], record="add_device_converge_s")
     assert run.returncode == 0, run.out[-3000:]
@@ -280,6 +302,9 @@ def test_adding_and_removing_a_device_loses_no_packet():
         "spare reaches device1 and device2", lambda: ping.ping_all(spare, ["10.0.0.11", "10.0.0.12"]) == {"10.0.0.11": 0, "10.0.0.12": 0}, timeout=30
     )
     assert ping.ping_all(scenario.host(DEV2), ["10.0.0.14"]) == {"10.0.0.14": 0}
+    # Each gateway has a BGP session of its own with the newcomer, named from it.
+    for gw in (GW1, GW2):
+        assert fabric.bgp_states(scenario.host(gw)).get("dev_d2_spare") == "Established", fabric.bgp_states(scenario.host(gw))
 
     stream = PingStream(DEV1, ADDRESS[DEV2])
     run = ops.playbook("site", record="remove_device_converge_s")
@@ -293,6 +318,15 @@ def test_adding_and_removing_a_device_loses_no_packet():
         assert "10.0.0.14/32" not in str(ops.allowed_ips(gw, "wg0")), gw
         assert not fabric.kernel_route(scenario.host(gw), "10.0.0.14/32"), gw
     assert ping.ping_all(spare, ["10.0.0.11"]) == {"10.0.0.11": 100}
+    # Departures leave nothing behind after one converge (issue 17): no BGP or BFD session, route,
+    # AllowedIPs or nftables entry of the spare on any gateway, reflector or device, and every
+    # host's WireGuard (live) and WireGuard/BIRD configuration (files) exactly as before it joined.
+    start = time.monotonic()
+    fabric.wait_for("no trace of the departed spare", lambda: not departure_leftovers(SPARE, ADDRESS[SPARE]), timeout=10, interval=0.5)
+    ops.MEASUREMENTS["departure_clean_after_converge_s"] = round(time.monotonic() - start, 1)
+    assert not departure_leftovers(SPARE, ADDRESS[SPARE])
+    assert snapshots() == before_join, "a host's WireGuard state or configuration files differ from before the spare joined"
+    ops.MEASUREMENTS["departure_check_s"] = round(time.monotonic() - start, 1)
     steady(timeout=30)
 
 

@@ -8,7 +8,7 @@ from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology, veri
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
-from ansible_collections.wgsdn.fabric.tests.unit.topologies import NETWORK, article_topology
+from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 NETWORK6 = "fd00:10::/64"
 
@@ -73,9 +73,15 @@ def test_dual_stack_sessions_bfd_and_verify(state_path):
     gw1, gw2 = plan["hosts"]["gateway1"], plan["hosts"]["gateway2"]
     assert [s["name"] for s in topology.bgp_neighbors(plan, "gateway1")] == ["bgp_gateway2", "bgp_gateway2_v6"]
     assert [s["name"] for s in topology.uplink_sessions(plan, "device4")] == ["wgsdn_uplink1", "wgsdn_uplink1_v6", "wgsdn_uplink2", "wgsdn_uplink2_v6"]
-    assert [(d["name"], d["range"], d["dynamic_name"]) for d in topology.device_sessions(plan, "gateway1")] == [
-        ("wgsdn_devices", NETWORK, "dev_"),
-        ("wgsdn_devices6", NETWORK6, "dev6_"),
+    # One passive session per attached device and family, named from the device.
+    dev = {n: plan["hosts"][n]["addresses"] for n in ("device1", "device2", "device4")}
+    assert [(d["name"], d["peer"], d["neighbor"], d["local"]) for d in topology.device_sessions(plan, "gateway1")] == [
+        ("dev_device1", "device1", dev["device1"]["ipv4"], gw1["address"]),
+        ("dev6_device1", "device1", dev["device1"]["ipv6"], gw1["addresses"]["ipv6"]),
+        ("dev_device2", "device2", dev["device2"]["ipv4"], gw1["address"]),
+        ("dev6_device2", "device2", dev["device2"]["ipv6"], gw1["addresses"]["ipv6"]),
+        ("dev_device4", "device4", dev["device4"]["ipv4"], gw1["address"]),
+        ("dev6_device4", "device4", dev["device4"]["ipv6"], gw1["addresses"]["ipv6"]),
     ]
     # BFD watches each family's next hops, so IPv6 routes follow liveness as tightly as IPv4's.
     assert set(topology.bfd_neighbors(plan, "device4")) == {gw1["address"], gw2["address"], gw1["addresses"]["ipv6"], gw2["addresses"]["ipv6"]}

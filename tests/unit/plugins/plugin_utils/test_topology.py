@@ -179,3 +179,33 @@ def test_client_errors(tmp_path, gateways, values, variable, fragment):
         compute_plan(gateways, ["dev"], hostvars, StateFile(str(tmp_path / "s.json")), clients=["phone"])
     assert f"host 'phone', variable '{variable}'" in str(err.value)
     assert fragment in str(err.value)
+
+
+def test_one_device_session_per_attached_device_named_from_it(plan_for):
+    gateways, devices, hostvars = article_topology(3)
+    hostvars["device4"]["wgsdn_uplinks"] = ["gateway2", "gateway1"]
+    plan = plan_for(gateways, devices, hostvars)
+    sessions = topology.device_sessions(plan, "gateway1")
+    assert [(s["name"], s["peer"], s["neighbor"], s["local"]) for s in sessions] == [
+        ("dev_device1", "device1", "10.0.0.1", "10.0.0.2"),
+        ("dev_device2", "device2", "10.0.0.3", "10.0.0.2"),
+        ("dev_device4", "device4", "10.0.0.6", "10.0.0.2"),
+    ]
+    assert [s["name"] for s in topology.device_sessions(plan, "gateway2")] == ["dev_device3", "dev_device4"]
+    assert topology.device_sessions(plan, "device1") == []
+    # A departed device leaves no session: the plan without it has none for it.
+    del hostvars["device2"]
+    smaller = plan_for(gateways, [d for d in devices if d != "device2"], hostvars)
+    assert [s["name"] for s in topology.device_sessions(smaller, "gateway1")] == ["dev_device1", "dev_device4"]
+
+
+def test_device_session_names_are_unique_valid_bird_symbols(tmp_path):
+    long_name = "device-" + "x" * 80
+    names = ["dev-a", "dev_a", long_name, long_name + "y"]
+    hostvars = {"gw1": dict(NET), "gw2": dict(NET), "phone": dict(NET, wgsdn_uplinks=["gw1"])}
+    hostvars.update({n: dict(NET, wgsdn_uplinks=["gw1"], wgsdn_link_name=f"l{i}") for i, n in enumerate(names)})
+    plan = compute_plan(["gw1", "gw2"], names, hostvars, StateFile(str(tmp_path / "s.json")), clients=["phone"])
+    symbols = [s["name"] for s in topology.device_sessions(plan, "gw1")]
+    assert symbols[:2] == ["dev_dev_a", "dev_dev_a_2"]
+    assert len(set(symbols)) == 4 and all(len(s) <= topology.BIRD_SYMBOL_MAX and s.isidentifier() for s in symbols), symbols
+    assert "phone" not in {s["peer"] for s in topology.device_sessions(plan, "gw1")}  # unmanaged clients speak no BGP

@@ -155,13 +155,16 @@ def test_machine_report_and_junit_come_from_the_same_results(plan):
     assert good["problems"] == []
     bad = verify.check_host(plan, "device1", observed_for(plan, "device1", ping="10.0.0.2 ok\n10.0.0.3 fail"), now=NOW)
     hosts = ["gateway1", "device1", "device2"]
-    out = verify.machine_outputs(plan, [good, bad], hosts)
+    out = verify.machine_outputs(plan, [good, bad], hosts, {"device2": "Failed to connect"})
     report = json.loads(json.dumps(out["json"]))  # plain JSON data
     assert report["ok"] is False
-    assert report["problems"][0] == "device2: did not report (unreachable?)"
-    assert report["problems"][1:] == good["problems"] + bad["problems"] and any("cannot reach device2 (10.0.0.3)" in p for p in bad["problems"])
-    assert report["hosts"]["gateway1"] == {"reported": True, "report": good["report"], "problems": good["problems"]}
-    assert report["hosts"]["device2"] == {"reported": False, "report": [], "problems": []}
+    assert report["problems"][0] == "device2: did not report (unreachable?): ABSENT"
+    assert any("cannot reach device2 (10.0.0.3)" in p for p in bad["problems"])
+    # device1's problem naming the absent device2 is marked as caused by it, the others are device1's own.
+    assert report["problems"][1:] == ["device1: BROKEN"] + [p + (" [caused by absent device2]" if "device2" in p else "") for p in bad["problems"]]
+    assert (report["absent"], report["broken"]) == (["device2"], ["device1"])
+    assert report["hosts"]["gateway1"] == {"reported": True, "status": "ok", "report": good["report"], "problems": good["problems"]}
+    assert report["hosts"]["device2"] == {"reported": False, "status": "absent", "report": [], "problems": []}
     assert report["matrix"]["IPv4"]["device1"]["device2"] is False
     assert report["matrix"]["IPv4"]["device1"]["gateway1"] is True
     assert report["matrix"]["IPv4"]["device2"]["device1"] is None, "a host that did not report measured nothing"
@@ -171,6 +174,6 @@ def test_machine_report_and_junit_come_from_the_same_results(plan):
     assert (suite.get("tests"), suite.get("failures")) == ("3", "2")
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert set(cases) == set(hosts)
-    assert cases["device2"].find("failure").get("message") == "device2: did not report (unreachable?)"
+    assert cases["device2"].find("failure").get("message") == "device2: did not report (unreachable?): ABSENT"
     assert "cannot reach device2" in cases["device1"].find("failure").text
     assert cases["gateway1"].find("system-out").text == "\n".join(good["report"])
