@@ -16,6 +16,10 @@ behind gateway1, f-device3 .13 behind gateway2. The tests run in file order:
    full reachability matrix is back (every host pings every other), and the
    WireGuard/BIRD configuration files byte-identical afterwards.
 
+5. a host away (issue 17): f-device3 stopped while site.yml applies an inventory change (a LAN
+   behind f-device2): only it is unreachable, everyone else converges and keeps its peers;
+   verify.yml reports it ABSENT and f-monitor (bird stopped) BROKEN; back, one run completes it.
+
 0. metrics (wgsdn_metrics: true): Prometheus on f-monitor (a device behind
    gateway1) with monitoring.yml's files (promtool check and test) scrapes every
    exporter through the overlay, none answers on the underlay, no alert fires on
