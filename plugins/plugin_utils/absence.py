@@ -97,7 +97,7 @@ def classify(plan, results, hosts, absent):
     reported = {r["host"]: r for r in results}
     absent = {h: absent[h] for h in hosts if h in absent and h not in reported}
     silent = [h for h in hosts if h not in reported and h not in absent]
-    own, pending, notes = set(silent), [], {}
+    own, pending, notes, roots = set(silent), [], {}, set()
     for name, result in reported.items():
         reach = _reachable(plan, name, absent)
         for problem in result["problems"]:
@@ -105,6 +105,7 @@ def classify(plan, results, hosts, absent):
             named = _subjects(index, name, text)
             if _NEVER_EXPLAINED.search(text) or not named:
                 own.add(name)
+                roots.add(problem)
                 notes[problem] = ""
             elif all(h in absent or h not in reach for h in named):
                 away = sorted(h for h in named if h in absent) or sorted(absent)
@@ -123,10 +124,11 @@ def classify(plan, results, hosts, absent):
     head += [f"{h}: did not report (a task failed): BROKEN" for h in silent]
     head += [f"{h}: BROKEN" for h in hosts if status[h] == BROKEN and h not in silent]
     lines = [p + notes[p] for r in results for p in r["problems"]]
-    return {"status": status, "problems": head + lines if head or lines else [], "summary": _summary(hosts, status, absent, reported, notes)}
+    return {"status": status, "problems": head + lines if head or lines else [], "summary": _summary(hosts, status, absent, reported, notes, roots)}
 
 
-def _summary(hosts, status, absent, reported, notes):
+def _summary(hosts, status, absent, reported, notes, roots):
+    """One line per host; a broken host's line starts with its own problems (those naming no other host)."""
     lines = []
     for h in hosts:
         problems = reported[h]["problems"] if h in reported else []
@@ -134,7 +136,7 @@ def _summary(hosts, status, absent, reported, notes):
         if status[h] == ABSENT:
             lines.append(f"ABSENT  {h}: unreachable ({absent[h]})" if absent[h] else f"ABSENT  {h}: unreachable")
         elif status[h] == BROKEN:
-            mine = [p[len(h) + 2 :] for p in problems if not notes.get(p)]
+            mine = [p[len(h) + 2 :] for p in sorted(problems, key=lambda p: p not in roots) if not notes.get(p)]
             lines.append(
                 f"BROKEN  {h}: " + ("; ".join(mine[:3]) + (f" (+{len(mine) - 3} more)" if len(mine) > 3 else "") if mine else "did not report (a task failed)")
             )

@@ -312,7 +312,7 @@ def _leftover_check(plan, host_name, protocols, sessions, observed, report, devi
     if not host["speaks_bgp"]:
         return []
     if observed.get("bird_rc") not in (None, 0):
-        answer = (observed.get("protocols") or "no output").strip().splitlines()[-1:] or ["no output"]
+        answer = (observed.get("bird_error") or observed.get("protocols") or "").strip().splitlines()[-1:] or ["no output"]
         report.append(f"  BIRD does not answer: {answer[0]}")
         return [f"BIRD does not answer ({answer[0]})"]
     devices = {s["name"] for s in topology.device_sessions(plan, host_name)} if device_bgp else set()

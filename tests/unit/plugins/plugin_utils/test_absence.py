@@ -25,7 +25,7 @@ def test_an_absent_device_and_a_broken_one_are_told_apart(plan):
         "gateway1": ["BFD with 10.0.0.3 is Down", "cannot reach device3 (10.0.0.4)", "route to 10.0.0.4/32 is missing"],
         "gateway2": ["BFD with 10.0.0.4 is Down", "cannot reach device2 (10.0.0.3)"],
         "device1": ["cannot reach device3 (10.0.0.4)", "cannot reach device2 (10.0.0.3)"],
-        "device2": ["BIRD does not answer (Unable to connect to server control socket)", "BGP wgsdn_uplink1 with gateway1 is absent"],
+        "device2": ["BGP wgsdn_uplink1 with gateway1 is absent", "BIRD does not answer (Unable to connect to server control socket)"],
         "device4": ["cannot reach device3 (10.0.0.4)", "cannot reach device2 (10.0.0.3)"],
     }
     out = absence.classify(plan, results(seen), hosts, {"device3": "Failed to connect"})
