@@ -392,34 +392,12 @@ def rotate(target, record):
     return stats
 
 
-def test_rotating_one_device_key():
+def test_rotating_every_key():
+    """Every key pair and preshared key replaced, link by link (the single-host case, plan-side,
+    is tests/unit/plugins/plugin_utils/test_plan.py; its steps are test_rotation.py's)."""
     old = ops.read_state()
     old_private = old["hosts"][DEV1]["private_key"]
-    old_psk = old["preshared_keys"][f"{DEV1}|{GW1}"] if f"{DEV1}|{GW1}" in old["preshared_keys"] else old["preshared_keys"][f"{GW1}|{DEV1}"]
-    stats = rotate(DEV1, "rotate_one")["single"]
-    new = ops.read_state()
-    assert new["hosts"][DEV1]["private_key"] != old_private
-    assert all(new["hosts"][n]["private_key"] == old["hosts"][n]["private_key"] for n in old["hosts"] if n != DEV1)
-    for pair, key in new["preshared_keys"].items():
-        assert (key != old["preshared_keys"][pair]) == (DEV1 in pair.split("|")), pair
-    # The new public key is live on gateway1, the old one gone everywhere.
-    keys = live_public_keys()
-    assert ops.public_key(new["hosts"][DEV1]["private_key"]) in keys[GW1]
-    assert not any(ops.public_key(old_private) in k for k in keys.values())
-    # device1 is single-homed: both ends switched at one instant, about one handshake lost.
-    assert stats["longest_gap_ms"] < 1000, stats
-    steady(timeout=60)
-    # The old key is refused (with the old or the new preshared key); a valid key from
-    # the same probe does complete a handshake (the probe can tell them apart).
-    new_psk = next(k for p, k in new["preshared_keys"].items() if set(p.split("|")) == {DEV1, GW1})
-    assert not probe_handshake(old_private, old_psk), "gateway1 still accepts device1's old key"
-    assert not probe_handshake(old_private, new_psk), "gateway1 still accepts device1's old key"
-    client_psk = next(k for p, k in new["preshared_keys"].items() if set(p.split("|")) == {CLIENT, GW1})
-    assert probe_handshake(new["hosts"][CLIENT]["private_key"], client_psk), "the probe cannot handshake even with a valid key"
-
-
-def test_rotating_every_key():
-    old = ops.read_state()
+    old_psk = next(k for p, k in old["preshared_keys"].items() if set(p.split("|")) == {DEV1, GW1})
     stats = rotate("all", "rotate_all")
     # Every link device3 -> rr1 crosses was drained before it switched: nothing lost.
     assert stats["dual"]["lost"] == 0, stats["dual"]
@@ -439,6 +417,14 @@ def test_rotating_every_key():
     assert stats["single"]["longest_gap_ms"] < 1000, stats["single"]
     steady(timeout=60)
     test_every_peer_has_its_own_preshared_key()
+    # The old key is refused (with the old or the new preshared key); a valid key from
+    # the same probe does complete a handshake (the probe can tell them apart).
+    new_psk = next(k for p, k in new["preshared_keys"].items() if set(p.split("|")) == {DEV1, GW1})
+    assert not any(ops.public_key(old_private) in k for k in keys.values())
+    assert not probe_handshake(old_private, old_psk), "gateway1 still accepts device1's old key"
+    assert not probe_handshake(old_private, new_psk), "gateway1 still accepts device1's old key"
+    client_psk = next(k for p, k in new["preshared_keys"].items() if set(p.split("|")) == {CLIENT, GW1})
+    assert probe_handshake(new["hosts"][CLIENT]["private_key"], client_psk), "the probe cannot handshake even with a valid key"
     # Nothing of the rotation is left behind: no drain, no staged file, no silenced BFD.
     for name in MANAGED:
         leftovers = docker_exec(

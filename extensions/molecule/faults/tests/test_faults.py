@@ -258,7 +258,7 @@ def test_site_at_vvv_with_diff_prints_no_key():
     assert changed_tasks(out, DEV2) == {
         "wgsdn.fabric.wireguard : Write /etc/wireguard/<interface>.conf",
         "wgsdn.fabric.wireguard : Write the key-free copy of each configuration",
-        "wgsdn.fabric.wireguard : Sync wireguard peers",
+        "wgsdn.fabric.wireguard : Apply the configurations the running interfaces lag behind",
     }, changed_tasks(out, DEV2)
     _assert_config_unchanged("the re-converge that repaired the tampered file")
     assert fk.STATE_FILE.read_bytes() == raw_before, "a converge with nothing to allocate rewrote the state file"
