@@ -52,7 +52,7 @@ lint: venv
 # run (KILL_POINTS=10 is the full loop; bench/README.md has its figures).
 molecule: venv
 	bash tools/ensure-test-env.sh
-	FAULTS_REPS=$${FAULTS_REPS:-1} KILL_POINTS=$${KILL_POINTS:-4} flock /tmp/wgsdn-molecule.lock molecule test --all
+	FAULTS_REPS=$${FAULTS_REPS:-1} KILL_POINTS=$${KILL_POINTS:-4} flock /tmp/wgsdn-molecule.lock bash tools/molecule-all.sh
 
 test: unit integration lint ee-check ansible-test molecule test-core221
 
