@@ -1,6 +1,6 @@
 """No-op converge: wgsdn.fabric's site.yml (this checkout and main) against githubixx's WireGuard role, same containers, one run.
 
-    flock /tmp/wgsdn-molecule.lock python bench/converge.py [--hosts 6|9] [--reps N] [--githubixx DIR] [--before GITREF]
+    flock /tmp/wgsdn-molecule.lock python bench/converge.py [--hosts 6|9] [--reps N] [--githubixx DIR] [--before GITREF] [--mitogen]
 
 Brings up the containers of the topology3 Molecule scenario (6 hosts: 2
 gateways, 4 devices) or, with --hosts 9, a full mesh of 6 gateways and 3
@@ -17,6 +17,12 @@ alternating, N no-op runs of:
   kernel headers in a container), so apt's Recommends are off in the containers,
   and its Raspbian check needs lsb_release (``ansible_facts.lsb.id``), so
   lsb-release is installed first.
+- ``after+mitogen`` (with --mitogen): this checkout's site.yml under Mitogen's
+  ``mitogen_linear`` strategy, installed from PyPI into a temporary directory
+  for the run (never a requirement of the collection). Mitogen replaces only
+  the connection types it knows by their short names, so this run's inventory
+  says ``ansible_connection: docker`` (Ansible routes that name to
+  community.docker.docker when Mitogen is not in use).
 
 Prints one Markdown row per run (wall seconds, CPU seconds of the controller,
 tasks and changed per host from the recap), then the medians, and writes
@@ -145,12 +151,26 @@ def timed(*args, **env_overrides):
     }
 
 
+def mitogen_command(tmp, hosts, host_vars, site):
+    """A no-op run of ``site`` under Mitogen's linear strategy (Mitogen pip-installed under ``tmp``)."""
+    target = tmp / "mitogen"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(target), "mitogen"], check=True)
+    inventory = tmp / "mitogen-inventory" / "hosts.yml"
+    inventory.parent.mkdir()
+    inventory.write_text(yaml.safe_dump(docker_inventory(hosts, host_vars, {"ansible_connection": "docker", "ansible_become_method": "su"})))
+    strategy = target / "ansible_mitogen" / "plugins" / "strategy"
+    return lambda: timed(
+        "-i", inventory, site, ANSIBLE_STRATEGY_PLUGINS=str(strategy), ANSIBLE_STRATEGY="mitogen_linear", PYTHONPATH=str(target)
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, choices=[6, 9], default=6)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--githubixx", type=pathlib.Path, help="a local copy of githubixx/ansible-role-wireguard (skipped when absent)")
     parser.add_argument("--before", default="main")
+    parser.add_argument("--mitogen", action="store_true", help="also time this checkout under Mitogen (pip-installed into a temporary directory)")
     args = parser.parse_args()
 
     scenario, hosts, host_vars = platforms(args.hosts)
@@ -177,6 +197,8 @@ def main():
                     ANSIBLE_COLLECTIONS_PATH=str(before),
                 ),
             }
+            if args.mitogen:
+                commands["after+mitogen"] = mitogen_command(tmp, hosts, host_vars, site)
             if args.githubixx:
                 for host in hosts:
                     subprocess.run(
