@@ -17,6 +17,11 @@ log() { printf '[ensure-test-env] %s\n' "$*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || { log "ERROR: must run as root (installs packages, starts dockerd, sets iptables rules)"; exit 1; }
 
+# One at a time: .ci/run starts this in the background while the controller-side tests
+# run, and `make molecule` calls it again (it then waits here, and finds everything done).
+exec 9>/tmp/wgsdn-ensure-test-env.lock
+flock 9
+
 T0=$(date +%s)
 step() {
     local name="$1" t0 rc
