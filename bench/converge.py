@@ -159,9 +159,7 @@ def mitogen_command(tmp, hosts, host_vars, site):
     inventory.parent.mkdir()
     inventory.write_text(yaml.safe_dump(docker_inventory(hosts, host_vars, {"ansible_connection": "docker", "ansible_become_method": "su"})))
     strategy = target / "ansible_mitogen" / "plugins" / "strategy"
-    return lambda: timed(
-        "-i", inventory, site, ANSIBLE_STRATEGY_PLUGINS=str(strategy), ANSIBLE_STRATEGY="mitogen_linear", PYTHONPATH=str(target)
-    )
+    return lambda: timed("-i", inventory, site, ANSIBLE_STRATEGY_PLUGINS=str(strategy), ANSIBLE_STRATEGY="mitogen_linear", PYTHONPATH=str(target))
 
 
 def main():
