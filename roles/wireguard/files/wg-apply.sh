@@ -38,21 +38,75 @@ if [ "$mode" = check ]; then
   exit 0
 fi
 
+# The stripped configurations are made before the wait, so that both ends of a link act at
+# the instant itself. They hold keys: private to root (umask), removed on exit.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for item in "${todo[@]}"; do
+  ifname=${item#* }
+  # Never hand syncconf an empty or partial configuration when strip fails.
+  wg-quick strip "$ifname" >"$tmp/$ifname"
+  grep -q '^PrivateKey = ' "$tmp/$ifname"
+done
+
+# The peers a switch must see handshake again: those this end initiates to (an endpoint),
+# all of them when the interface's own key changed, else the peers that are new.
+fingerprint() { wg show "$1" private-key 2>/dev/null | sha256sum | cut -d' ' -f1; }
+initiated() { wg show "$1" endpoints | awk '$2 != "(none)" { print $1 }'; }
+renewed() {  # IFNAME KEY_FINGERPRINT_BEFORE PEERS_BEFORE
+  if [ "$(fingerprint "$1")" != "$2" ] || [ -z "$3" ]; then
+    initiated "$1"
+  else
+    initiated "$1" | grep -vxF -e "$3" || true
+  fi
+}
+
+# A first handshake that left before the other end switched is refused, and WireGuard waits
+# its REKEY_TIMEOUT (5 s) before the next one: a 5 s hole in a single-homed link. A peer
+# re-added is a new peer, whose next packet starts a handshake at once: every 0.5 s, for at
+# most 6 s, each renewed peer without a handshake since the switch is removed and re-added.
+nudge() {  # IFNAME SINCE PEER...
+  local ifname=$1 since=$2 peer latest
+  shift 2
+  local pending=("$@") deadline=$(( since + 6 )) left
+  while [ ${#pending[@]} -gt 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    sleep 0.5
+    left=()
+    for peer in "${pending[@]}"; do
+      latest=$(wg show "$ifname" latest-handshakes | awk -v p="$peer" '$1 == p { print $2 }')
+      [ "${latest:-0}" -ge "$since" ] && continue
+      wg set "$ifname" peer "$peer" remove
+      left+=("$peer")
+    done
+    [ ${#left[@]} -eq 0 ] || wg syncconf "$ifname" "$tmp/$ifname"
+    pending=("${left[@]}")
+  done
+}
+
 # At most 10 s: a host whose clock runs behind must not hold its links down for long.
 sleep "$(awk -v at="$at" -v now="$(date +%s.%N)" 'BEGIN { d = at - now; printf "%.3f", (d < 0 ? 0 : (d > 10 ? 10 : d)) }')"
+since=$(date +%s)
+declare -A key_before peers_before
 for item in "${todo[@]}"; do
   action=${item%% *} ifname=${item#* }
+  if [ "$mode" = switch ]; then
+    key_before[$ifname]=$(fingerprint "$ifname")
+    peers_before[$ifname]=$(wg show "$ifname" peers)
+  fi
   if [ "$action" = restart ]; then
     systemctl restart "wg-quick@$ifname"
   else
-    # Never hand syncconf an empty or partial configuration when strip fails.
-    stripped=$(mktemp)
-    wg-quick strip "$ifname" >"$stripped"
-    grep -q '^PrivateKey = ' "$stripped"
-    wg syncconf "$ifname" "$stripped"
-    rm -f "$stripped"
+    wg syncconf "$ifname" "$tmp/$ifname"
   fi
   digest "/etc/wireguard/$ifname.conf" >"$dir/$ifname.conf.applied"
   digest "$dir/$ifname.settings" >"$dir/$ifname.settings.applied"
   echo "$item"
 done
+if [ "$mode" = switch ]; then
+  for item in "${todo[@]}"; do
+    ifname=${item#* }
+    mapfile -t peers < <(renewed "$ifname" "${key_before[$ifname]}" "${peers_before[$ifname]}")
+    [ ${#peers[@]} -eq 0 ] || nudge "$ifname" "$since" "${peers[@]}" &
+  done
+  wait
+fi
