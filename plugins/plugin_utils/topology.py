@@ -29,7 +29,7 @@ BGP + BFD) and ``client`` (an unmanaged client and its gateway: a plain tunnel).
 
 import re
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, services
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import memo, peers, services
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
@@ -151,7 +151,18 @@ def _allowed_ips(plan, host_name, peer_name):
     peer = plan["hosts"][peer_name]
     if _is_leaf_peer(plan, host_name, peer_name):
         return [*host_prefixes(plan, peer), *peer["subnets"], *(s["prefix"] for s in peer.get("services", []))]
-    # The peer is a gateway: everything routable may come from or go to it.
+    # The peer is a gateway: everything routable may come from or go to it. Outside the host's
+    # own subnets that is the same for every host: a read-only plan computes it once.
+    cache = memo.plan_cache(plan, "allowed_ips") if not plan["hosts"][host_name]["subnets"] else None
+    if cache is None:
+        return _routable_elsewhere(plan, host_name)
+    if "" not in cache:
+        cache[""] = _routable_elsewhere(plan, host_name)
+    return list(cache[""])
+
+
+def _routable_elsewhere(plan, host_name):
+    """The overlay, others' subnets and what lies beyond the overlay, merged."""
     nets = [netaddr.IPNetwork(n) for n in networks(plan)]
     for name, other in plan["hosts"].items():
         if name != host_name:
