@@ -27,6 +27,7 @@ passed in; this module imports no Ansible code.
 
 import dataclasses
 import os
+from types import MappingProxyType
 
 FQCN_IMPORT = "ansible.builtin.import_tasks"
 FQCN_SET_FACT = "ansible.builtin.set_fact"
@@ -133,6 +134,16 @@ def load_role(loader, root, name):
     )
 
 
+def read_only(value):
+    """A dict as a read-only view, anything else as it is.
+
+    Ansible wraps every dict and list a template reaches through its variables in a lazy
+    container that checks each access for templates; a view is not wrapped, nor is what a
+    template reaches through it. The values are data (a filter's result), so nothing is lost.
+    """
+    return MappingProxyType(value) if isinstance(value, dict) else value
+
+
 def steps(role, variables, templar, extra_vars):
     """Run ``role``'s render tasks with ``variables`` (one host's); yield a Step per fact set or file.
 
@@ -149,11 +160,11 @@ def steps(role, variables, templar, extra_vars):
         for item in items:
             local = {**variables, **task_vars}
             if "loop" in task:
-                local[loop_var] = item
+                local[loop_var] = read_only(item)
             if not all(templar.condition(c, local) for c in conditions):
                 continue
             if action == FQCN_SET_FACT:
-                facts = {key: templar.data(value, local) for key, value in task[FQCN_SET_FACT].items()}
+                facts = {key: read_only(templar.data(value, local)) for key, value in task[FQCN_SET_FACT].items()}
                 variables.update(facts)
                 variables.update({key: value for key, value in extra_vars.items() if key in facts})
                 yield Step(facts=facts)

@@ -1,5 +1,7 @@
 """render_tasks: a role's tasks/render.yml read for the one-task render (imports expanded, defaults layered, the unsupported refused)."""
 
+from types import MappingProxyType
+
 import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
@@ -98,6 +100,7 @@ def test_steps_set_facts_loop_and_skip_with_each_hosts_variables(tmp_path):
 
     facts, *files = run({"flag": True, "names": ["a", "b"], "out": "/o"})
     assert facts.facts == {"_files_s": {"on": True, "names": ["a", "b"]}}
+    assert isinstance(facts.facts["_files_s"], MappingProxyType)  # handed to templates read-only, not lazily wrapped
     assert [(f.dest, f.mode, f.variables["_files_n"], f.diff) for f in files] == [("/o/a.conf", "0600", "a", False), ("/o/b.conf", "0600", "b", False)]
     assert [step.facts for step in run({"flag": False, "names": ["a"], "out": "/o"})] == [{"_files_s": {"on": False, "names": ["a"]}}]
     # An extra var keeps its precedence over the fact the task sets.
