@@ -32,6 +32,16 @@ def plan_cache(plan, name):
     return _plan_cache[1].setdefault(name, {})
 
 
+def per_plan(plan, name, compute):
+    """``compute(plan)``, computed once while ``plan`` is the current read-only plan (callers must not change it)."""
+    cache = plan_cache(plan, name)
+    if cache is None:
+        return compute(plan)
+    if "value" not in cache:
+        cache["value"] = compute(plan)
+    return cache["value"]
+
+
 def shared_for_read_only_plans(function, size=SIZE):
     """``function(plan, ...)``, remembering its last ``size`` results for the current read-only ``plan``."""
     signature = inspect.signature(function)

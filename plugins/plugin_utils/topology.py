@@ -434,7 +434,7 @@ def bird_settings(plan, host_name, device_bgp=True):
     via = [] if (not gateway and device_bgp) else [r for r in routes if not r["own"]]
     origins = route_origins(plan) if enabled and gateway else []
     routable = list(dict.fromkeys(p for o in origins for p in o["prefixes"]))
-    service_prefixes = services.prefixes_outside(plan)
+    service_prefixes = memo.per_plan(plan, "prefixes_outside", services.prefixes_outside)
     foreign_subnets = _by_family(plan, [s for name, other in plan["hosts"].items() if name != host_name for s in other["subnets"]])
     own = _by_family(plan, own, lambda route: route["prefix"])
     via = _by_family(plan, via, lambda route: route["prefix"])
@@ -498,4 +498,8 @@ def reflector_settings(plan, host_name):
 def _beyond_overlay(plan):
     """Prefixes outside the overlay prefixes that hosts must still route into it: service addresses
     outside them and what gateways import from external BGP peers."""
+    return list(memo.per_plan(plan, "beyond_overlay", _compute_beyond_overlay))
+
+
+def _compute_beyond_overlay(plan):
     return [*services.prefixes_outside(plan), *(p for prefixes in peers.imported_prefixes(plan).values() for p in prefixes)]

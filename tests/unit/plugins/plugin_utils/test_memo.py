@@ -68,3 +68,25 @@ def test_allowed_ips_of_a_read_only_plan_are_those_of_the_plan(tmp_path):
     # device2 (no subnets of its own) sees both LANs; device1 does not see its own.
     assert topology.allowed_ips(view, "device2", "gateway1") == ["10.0.0.0/24", "192.168.1.0/24", "192.168.3.0/24"]
     assert topology.allowed_ips(view, "device1", "gateway1") == ["10.0.0.0/24", "192.168.3.0/24"]
+
+
+def test_per_plan_computes_once_for_a_read_only_plan_and_every_time_otherwise():
+    calls = []
+
+    def compute(plan):
+        calls.append(plan)
+        return [len(calls)]
+
+    view = MappingProxyType({})
+    assert memo.per_plan(view, "n", compute) == [1] and memo.per_plan(view, "n", compute) == [1]
+    assert memo.per_plan({}, "n", compute) == [2] and memo.per_plan({}, "n", compute) == [3]
+
+
+def test_bird_settings_of_a_read_only_plan_are_those_of_the_plan(tmp_path):
+    gateways, devices, hostvars = article_topology(3)
+    hostvars["device3"]["wgsdn_subnets"] = ["192.168.3.0/24"]
+    plan = compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "state.json")))
+    view = MappingProxyType(plan)
+    for host in [*gateways, *devices]:
+        assert topology.bird_settings(view, host) == topology.bird_settings(plan, host), host
+        assert topology.static_routes(view, host) == topology.static_routes(plan, host), host
