@@ -25,7 +25,7 @@ _plan_cache = [None, {}]  # the read-only plan and what functions keep for it
 
 def plan_cache(plan, name):
     """A dict where ``name`` may keep values derived from ``plan`` while it is the current read-only plan; None for any other plan."""
-    if type(plan) is not MappingProxyType:
+    if not isinstance(plan, MappingProxyType):
         return None
     if _plan_cache[0] is not plan:
         _plan_cache[:] = [plan, {}]
@@ -51,7 +51,7 @@ def shared_for_read_only_plans(function, size=SIZE):
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         plan = args[0] if args else None
-        if type(plan) is not MappingProxyType:
+        if not isinstance(plan, MappingProxyType):
             return function(*args, **kwargs)
         try:
             bound = signature.bind(*args, **kwargs)

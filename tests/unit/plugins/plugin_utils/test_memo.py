@@ -36,7 +36,7 @@ def test_only_the_last_results_are_kept():
     plan = MappingProxyType({})
     for host in ("a", "b", "c", "a"):
         settings(plan, host)
-    assert [host for host, _, _ in calls] == ["a", "b", "c", "a"]  # "a" was evicted by "c" (size 2)
+    assert [call[0] for call in calls] == ["a", "b", "c", "a"]  # "a" was evicted by "c" (size 2)
     settings(plan, "c")
     assert len(calls) == 4
 
