@@ -164,11 +164,14 @@ def _allowed_ips(plan, host_name, peer_name):
 def _routable_elsewhere(plan, host_name):
     """The overlay, others' subnets and what lies beyond the overlay, merged."""
     nets = [netaddr.IPNetwork(n) for n in networks(plan)]
-    for name, other in plan["hosts"].items():
-        if name != host_name:
-            nets.extend(netaddr.IPNetwork(s) for s in other["subnets"])
+    nets.extend(network for name, _subnet, network in _subnets(plan) if name != host_name)
     nets.extend(netaddr.IPNetwork(p) for p in _beyond_overlay(plan))
     return [str(n) for n in netaddr.cidr_merge(nets)] if len(nets) > len(plan["families"]) else networks(plan)
+
+
+def _subnets(plan):
+    """Every host's subnets in plan order: ``(host name, subnet, parsed subnet)`` (once per read-only plan)."""
+    return memo.per_plan(plan, "subnets", lambda p: [(name, s, netaddr.IPNetwork(s)) for name, host in p["hosts"].items() for s in host["subnets"]])
 
 
 def _port_towards(plan, host_name, peer_name):
@@ -282,7 +285,7 @@ def static_routes(plan, host_name):
             routes.extend({"prefix": p, "via": _next_hops([device], p), "bfd": bfd, "own": False} for p in [*host_prefixes(plan, device), *device["subnets"]])
         return routes
     uplinks = [hosts[u] for u in host["uplinks"]]
-    prefixes = networks(plan) + [s for name, other in hosts.items() if name != host_name for s in other["subnets"]]
+    prefixes = networks(plan) + [subnet for name, subnet, _network in _subnets(plan) if name != host_name]
     prefixes += _beyond_overlay(plan)
     return [{"prefix": p, "via": _next_hops(uplinks, p), "bfd": True, "own": False} for p in prefixes]
 
@@ -435,7 +438,7 @@ def bird_settings(plan, host_name, device_bgp=True):
     origins = route_origins(plan) if enabled and gateway else []
     routable = list(dict.fromkeys(p for o in origins for p in o["prefixes"]))
     service_prefixes = memo.per_plan(plan, "prefixes_outside", services.prefixes_outside)
-    foreign_subnets = _by_family(plan, [s for name, other in plan["hosts"].items() if name != host_name for s in other["subnets"]])
+    foreign_subnets = _by_family(plan, [subnet for name, subnet, _network in _subnets(plan) if name != host_name])
     own = _by_family(plan, own, lambda route: route["prefix"])
     via = _by_family(plan, via, lambda route: route["prefix"])
     routable = _by_family(plan, routable)
