@@ -20,7 +20,7 @@ from ansible.template import generate_ansible_template_vars, trust_as_template
 from ansible.utils.vars import combine_vars
 
 from ansible_collections.wgsdn.fabric.plugins.action.render_template import ActionModule as RenderTemplate
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import files, render_tasks
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import files, render_tasks, task_templar
 
 ARGUMENT_SPEC = {
     "roles": {"type": "list", "elements": "str", "required": True},
@@ -48,6 +48,9 @@ class ActionModule(ActionBase):
         extra_vars = manager.extra_vars
         lookup = self._shared_loader_obj.lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=self._templar)
 
+        if not task_templar.supported(self._templar):
+            raise AnsibleActionFail("this ansible-core has no templating engine the fast render knows (2.19 or later is needed)")
+        templar = task_templar.TaskTemplar(self._templar)
         written, changed, diffs, plan, templars = 0, [], [], None, {}
         for host in hosts:
             # Exactly what a task of this play sees for that host (inventory, facts such as
@@ -66,7 +69,7 @@ class ActionModule(ActionBase):
                 base = combine_vars(combine_vars(combine_vars(role.defaults, host_vars), role.vars), facts)
                 base = combine_vars(base, extra_vars)
                 base.update(role_path=role.path, role_name=role.name, ansible_search_path=[role.path, task_vars.get("playbook_dir", "")])
-                for step in render_tasks.steps(role, base, self._templar, extra_vars):
+                for step in render_tasks.steps(role, base, templar, extra_vars):
                     if step.facts is not None:
                         facts.update(step.facts)
                         continue
@@ -120,7 +123,7 @@ class ActionModule(ActionBase):
             searchpath = [directory]
             for path in variables.get("ansible_search_path", []):
                 searchpath += [os.path.join(path, "templates"), path]
-            templars[directory] = (self._templar.copy_with_new_env(searchpath=searchpath), {})
+            templars[directory] = (task_templar.TaskTemplar(self._templar, searchpath=searchpath), {})
         templar, trailing = templars[directory]
         if found not in trailing:
             source = self._loader.get_text_file_contents(found)
@@ -128,8 +131,8 @@ class ActionModule(ActionBase):
         generated = generate_ansible_template_vars(path=step.src, fullpath=found, dest_path=step.dest)
         if "ansible_managed" in variables:  # as the lookup does: never clobber the user's own
             del generated["ansible_managed"]
-        templar.available_variables = {**variables, **generated}
-        rendered = templar.template(trust_as_template("{% include " + json.dumps(os.path.basename(found)) + " %}"), escape_backslashes=False)
+        wrapper = trust_as_template("{% include " + json.dumps(os.path.basename(found)) + " %}")
+        rendered = templar.template(wrapper, {**variables, **generated}, escape_backslashes=False)
         # Jinja drops an included template's trailing newlines; a top-level template keeps as many
         # as its source ends with (Ansible's preserve_trailing_newlines): add them back the same way.
         return rendered + "\n" * max(0, trailing[found] - (len(rendered) - len(rendered.rstrip("\n"))))

@@ -11,6 +11,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import require
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.memo import shared_for_read_only_plans
 
 
 def plan_filter(function, errors=(PlanError,), describe=None):
@@ -18,13 +19,15 @@ def plan_filter(function, errors=(PlanError,), describe=None):
 
     ``describe(exc, *args)`` words the message; by default it is the error's own text.
     Without netaddr or cryptography the filter fails with missing_required_lib's message.
+    A read-only plan (the fast render's) shares results between equal calls (plugin_utils/memo.py).
     """
+    shared = shared_for_read_only_plans(function)
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         require(AnsibleFilterError)
         try:
-            return function(*args, **kwargs)
+            return shared(*args, **kwargs)
         except errors as exc:
             raise AnsibleFilterError(describe(exc, *args) if describe else str(exc)) from None
 

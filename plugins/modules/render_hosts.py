@@ -20,6 +20,9 @@ description:
     M(wgsdn.fabric.render_template) tasks, with the keywords C(name), C(when), C(vars), C(loop),
     C(loop_control.loop_var), C(no_log), C(diff) and C(delegate_to); anything else fails the task, naming the role, file
     and task.
+  - C(set_fact) values and C(loop) must evaluate to data (no templates or undefined values inside, as a filter's result)
+    because they are kept as the expression made them, without the deep copy Ansible makes of a task's result. Each task's
+    arguments and conditions are compiled once for every host.
   - Never prints file contents; in diff mode, files rendered by tasks with C(no_log) or C(diff=false) have no diff.
 attributes:
   check_mode:

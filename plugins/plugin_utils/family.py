@@ -8,6 +8,7 @@ options, BIRD channel names and sysctls from here. Adding a family is adding a
 ``Family`` and the inventory variables that feed it.
 """
 
+import functools
 from dataclasses import asdict, dataclass
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
@@ -126,6 +127,16 @@ def _elsewhere(family, value, attribute):
 
 def family_of(prefix):
     """The ``Family`` of a prefix or address given as text."""
+    return _family_of_text(prefix) if isinstance(prefix, str) else _family_of(prefix)
+
+
+@functools.lru_cache(maxsize=65536)
+def _family_of_text(prefix):
+    # A 1,000-host render asks for the family of each LAN prefix once per host: parse each text once.
+    return _family_of(prefix)
+
+
+def _family_of(prefix):
     version = netaddr.IPNetwork(prefix).version
     for family in FAMILIES:
         if family.version == version:

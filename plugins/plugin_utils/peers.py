@@ -17,7 +17,7 @@ shown (no_log, no diff).
 
 import re
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import items
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import items, memo
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ASN_MAX, GATEWAY, ROUTED
@@ -207,7 +207,7 @@ def channel_settings(plan, host_name, family_name):
     return {
         "bgp_peers": [public(p) for p in host.get("bgp_peers", []) if p["family"] == family_name],
         "external_origins": external_origins(plan, family_name),
-        "external": [f"{p}+" for p in imported_prefixes(plan)[family_name]],
+        "external": [f"{p}+" for p in memo.per_plan(plan, "imported_prefixes", imported_prefixes)[family_name]],
     }
 
 

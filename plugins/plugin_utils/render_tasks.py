@@ -12,19 +12,22 @@ role can never be rendered half-way or differently from its task file:
 - ``ansible.builtin.import_tasks: FILE`` (FILE under the role's ``tasks/``),
   with an optional ``when`` that applies to every imported task;
 - ``ansible.builtin.set_fact`` (the fact stays set for the host's later roles,
-  as a fact does);
+  as a fact does); its values, and ``loop``, must evaluate to data (no
+  templates or undefined values inside): they are kept as the expression
+  made them, not finalised (deep-copied) as Ansible would;
 - ``wgsdn.fabric.render_template`` with ``src``, ``dest``, ``mode``,
   ``directory_mode``;
 
 each with the keywords ``name``, ``when``, ``vars``, ``loop``,
 ``loop_control`` (``loop_var``, ``label``), ``no_log``, ``diff``, ``delegate_to``.
 
-The loader and templar are Ansible's, passed in; this module imports no
-Ansible code.
+The loader is Ansible's and the templar a ``task_templar.TaskTemplar``,
+passed in; this module imports no Ansible code.
 """
 
 import dataclasses
 import os
+from types import MappingProxyType
 
 FQCN_IMPORT = "ansible.builtin.import_tasks"
 FQCN_SET_FACT = "ansible.builtin.set_fact"
@@ -131,30 +134,42 @@ def load_role(loader, root, name):
     )
 
 
+def read_only(value):
+    """A dict as a read-only view, anything else as it is.
+
+    Ansible wraps every dict and list a template reaches through its variables in a lazy
+    container that checks each access for templates; a view is not wrapped, nor is what a
+    template reaches through it. The values are data (a filter's result), so nothing is lost.
+    """
+    return MappingProxyType(value) if isinstance(value, dict) else value
+
+
 def steps(role, variables, templar, extra_vars):
     """Run ``role``'s render tasks with ``variables`` (one host's); yield a Step per fact set or file.
 
-    Facts are also written into ``variables`` (under ``extra_vars``, which keep precedence) so later tasks see them.
+    ``templar`` evaluates task texts for given variables: ``template(value, variables)``,
+    ``condition(expression, variables)`` and ``data(value, variables)`` (a template whose result
+    is kept as the expression made it; set_fact values and loops, which hold data). Facts are
+    also written into ``variables`` (under ``extra_vars``, which keep precedence) so later tasks see them.
     """
     for task, conditions in role.tasks:
         action = FQCN_SET_FACT if FQCN_SET_FACT in task else FQCN_RENDER
         loop_var = (task.get("loop_control") or {}).get("loop_var", "item")
-        scope = templar.copy_with_new_env(available_variables={**variables, **(task.get("vars") or {})})
-        items = scope.template(task["loop"]) if "loop" in task else [None]
+        task_vars = task.get("vars") or {}
+        items = templar.data(task["loop"], {**variables, **task_vars}) if "loop" in task else [None]
         for item in items:
-            local = {**variables, **(task.get("vars") or {})}
+            local = {**variables, **task_vars}
             if "loop" in task:
-                local[loop_var] = item
-            local_templar = templar.copy_with_new_env(available_variables=local)
-            if not all(local_templar.evaluate_conditional(c) for c in conditions):
+                local[loop_var] = read_only(item)
+            if not all(templar.condition(c, local) for c in conditions):
                 continue
             if action == FQCN_SET_FACT:
-                facts = {key: local_templar.template(value) for key, value in task[FQCN_SET_FACT].items()}
+                facts = {key: read_only(templar.data(value, local)) for key, value in task[FQCN_SET_FACT].items()}
                 variables.update(facts)
                 variables.update({key: value for key, value in extra_vars.items() if key in facts})
                 yield Step(facts=facts)
                 continue
-            args = local_templar.template(task[FQCN_RENDER])
+            args = templar.template(task[FQCN_RENDER], local)
             unknown = set(args) - {"src", "dest", "mode", "directory_mode"}
             if unknown:
                 raise RenderTaskError(f"role {role.name}: render_template option(s) {', '.join(sorted(unknown))} are not supported by the fast render")

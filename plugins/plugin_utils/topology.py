@@ -29,7 +29,7 @@ BGP + BFD) and ``client`` (an unmanaged client and its gateway: a plain tunnel).
 
 import re
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, services
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import memo, peers, services
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
@@ -151,13 +151,27 @@ def _allowed_ips(plan, host_name, peer_name):
     peer = plan["hosts"][peer_name]
     if _is_leaf_peer(plan, host_name, peer_name):
         return [*host_prefixes(plan, peer), *peer["subnets"], *(s["prefix"] for s in peer.get("services", []))]
-    # The peer is a gateway: everything routable may come from or go to it.
+    # The peer is a gateway: everything routable may come from or go to it. Outside the host's
+    # own subnets that is the same for every host: a read-only plan computes it once.
+    cache = memo.plan_cache(plan, "allowed_ips") if not plan["hosts"][host_name]["subnets"] else None
+    if cache is None:
+        return _routable_elsewhere(plan, host_name)
+    if "" not in cache:
+        cache[""] = _routable_elsewhere(plan, host_name)
+    return list(cache[""])
+
+
+def _routable_elsewhere(plan, host_name):
+    """The overlay, others' subnets and what lies beyond the overlay, merged."""
     nets = [netaddr.IPNetwork(n) for n in networks(plan)]
-    for name, other in plan["hosts"].items():
-        if name != host_name:
-            nets.extend(netaddr.IPNetwork(s) for s in other["subnets"])
+    nets.extend(network for name, _subnet, network in _subnets(plan) if name != host_name)
     nets.extend(netaddr.IPNetwork(p) for p in _beyond_overlay(plan))
     return [str(n) for n in netaddr.cidr_merge(nets)] if len(nets) > len(plan["families"]) else networks(plan)
+
+
+def _subnets(plan):
+    """Every host's subnets in plan order: ``(host name, subnet, parsed subnet)`` (once per read-only plan)."""
+    return memo.per_plan(plan, "subnets", lambda p: [(name, s, netaddr.IPNetwork(s)) for name, host in p["hosts"].items() for s in host["subnets"]])
 
 
 def _port_towards(plan, host_name, peer_name):
@@ -271,7 +285,7 @@ def static_routes(plan, host_name):
             routes.extend({"prefix": p, "via": _next_hops([device], p), "bfd": bfd, "own": False} for p in [*host_prefixes(plan, device), *device["subnets"]])
         return routes
     uplinks = [hosts[u] for u in host["uplinks"]]
-    prefixes = networks(plan) + [s for name, other in hosts.items() if name != host_name for s in other["subnets"]]
+    prefixes = networks(plan) + [subnet for name, subnet, _network in _subnets(plan) if name != host_name]
     prefixes += _beyond_overlay(plan)
     return [{"prefix": p, "via": _next_hops(uplinks, p), "bfd": True, "own": False} for p in prefixes]
 
@@ -423,8 +437,8 @@ def bird_settings(plan, host_name, device_bgp=True):
     via = [] if (not gateway and device_bgp) else [r for r in routes if not r["own"]]
     origins = route_origins(plan) if enabled and gateway else []
     routable = list(dict.fromkeys(p for o in origins for p in o["prefixes"]))
-    service_prefixes = services.prefixes_outside(plan)
-    foreign_subnets = _by_family(plan, [s for name, other in plan["hosts"].items() if name != host_name for s in other["subnets"]])
+    service_prefixes = memo.per_plan(plan, "prefixes_outside", services.prefixes_outside)
+    foreign_subnets = _by_family(plan, [subnet for name, subnet, _network in _subnets(plan) if name != host_name])
     own = _by_family(plan, own, lambda route: route["prefix"])
     via = _by_family(plan, via, lambda route: route["prefix"])
     routable = _by_family(plan, routable)
@@ -487,4 +501,8 @@ def reflector_settings(plan, host_name):
 def _beyond_overlay(plan):
     """Prefixes outside the overlay prefixes that hosts must still route into it: service addresses
     outside them and what gateways import from external BGP peers."""
+    return list(memo.per_plan(plan, "beyond_overlay", _compute_beyond_overlay))
+
+
+def _compute_beyond_overlay(plan):
     return [*services.prefixes_outside(plan), *(p for prefixes in peers.imported_prefixes(plan).values() for p in prefixes)]

@@ -1,9 +1,13 @@
 """render_tasks: a role's tasks/render.yml read for the one-task render (imports expanded, defaults layered, the unsupported refused)."""
 
+from types import MappingProxyType
+
 import pytest
 import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import render_tasks
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import render_tasks, task_templar
 
 
 class Loader:
@@ -68,3 +72,37 @@ def test_a_role_without_render_tasks_and_a_foreign_dependency_are_refused(tmp_pa
     role(tmp_path, "foreign", {"meta/main.yml": {"dependencies": ["geerlingguy.pip"]}, "tasks/render.yml": [RENDER]})
     with pytest.raises(render_tasks.RenderTaskError, match="not a role of this collection"):
         render_tasks.load_role(Loader(), str(tmp_path), "foreign")
+
+
+def test_steps_set_facts_loop_and_skip_with_each_hosts_variables(tmp_path):
+    role(
+        tmp_path,
+        "files",
+        {
+            "tasks/render.yml": [
+                {"name": "Settings", "ansible.builtin.set_fact": {"_files_s": "{{ {'on': flag, 'names': names} }}"}},
+                {
+                    "name": "Render",
+                    "wgsdn.fabric.render_template": {"src": "a.j2", "dest": "{{ out }}/{{ _files_n }}.conf", "mode": "0600"},
+                    "loop": "{{ _files_s.names }}",
+                    "loop_control": {"loop_var": "_files_n"},
+                    "when": "_files_s.on",
+                    "no_log": True,
+                },
+            ]
+        },
+    )
+    loaded = render_tasks.load_role(DataLoader(), str(tmp_path), "files")
+    templar = task_templar.TaskTemplar(Templar(loader=DataLoader()))
+
+    def run(variables, extra_vars=None):
+        return list(render_tasks.steps(loaded, variables, templar, extra_vars or {}))
+
+    facts, *files = run({"flag": True, "names": ["a", "b"], "out": "/o"})
+    assert facts.facts == {"_files_s": {"on": True, "names": ["a", "b"]}}
+    assert isinstance(facts.facts["_files_s"], MappingProxyType)  # handed to templates read-only, not lazily wrapped
+    assert [(f.dest, f.mode, f.variables["_files_n"], f.diff) for f in files] == [("/o/a.conf", "0600", "a", False), ("/o/b.conf", "0600", "b", False)]
+    assert [step.facts for step in run({"flag": False, "names": ["a"], "out": "/o"})] == [{"_files_s": {"on": False, "names": ["a"]}}]
+    # An extra var keeps its precedence over the fact the task sets.
+    steps = run({"flag": False, "names": [], "out": "/o"}, {"_files_s": {"on": True, "names": ["x"]}})
+    assert [step.dest for step in steps[1:]] == ["/o/x.conf"]
