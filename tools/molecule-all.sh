@@ -9,7 +9,8 @@ molecule test --all 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 if [ "$rc" -ne 0 ]; then
   echo "=== molecule failed (exit $rc); what failed, again: ==="
-  sed 's/\x1b\[[0-9;]*m//g' "$log" >"$log.plain"
+  # Without colours, and without the frame Molecule draws around a step's output.
+  sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^ *│ //' "$log" >"$log.plain"
   grep -E '^(FAILED|ERROR) | ➜ [a-z]+: Executed: Failed' "$log.plain" | cut -c1-300 | head -n 5
   grep -E '^E  ' "$log.plain" | cut -c1-300 | head -n 8
   grep -E '^(fatal|failed): \[' "$log.plain" | cut -c1-300 | head -n 4
