@@ -9,7 +9,7 @@ converges them once with this checkout's playbooks/site.yml, then times,
 alternating, N no-op runs of:
 
 - ``after``: this checkout's site.yml;
-- ``before``: site.yml of GITREF (default ``main``), exported with git archive;
+- ``before``: site.yml of GITREF (default ``main``; ``--before ''`` skips it), exported with git archive;
 - ``githubixx``: githubixx/ansible-role-wireguard (a local copy: --githubixx
   DIR, never committed) with its defaults and an equivalent full mesh on its own
   interface (wg9, port 51899, 10.99.0.0/24), converged once first. Its
@@ -167,7 +167,7 @@ def main():
     parser.add_argument("--hosts", type=int, choices=[6, 9], default=6)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--githubixx", type=pathlib.Path, help="a local copy of githubixx/ansible-role-wireguard (skipped when absent)")
-    parser.add_argument("--before", default="main")
+    parser.add_argument("--before", default="main", help="a git ref to compare with; an empty string skips it")
     parser.add_argument("--mitogen", action="store_true", help="also time this checkout under Mitogen (pip-installed into a temporary directory)")
     args = parser.parse_args()
 
@@ -178,7 +178,7 @@ def main():
         inventory = tmp / "inventory" / "hosts.yml"
         inventory.parent.mkdir()
         inventory.write_text(yaml.safe_dump(docker_inventory(hosts, host_vars)))
-        before = export_collection(args.before, tmp / "before")
+        before = export_collection(args.before, tmp / "before") if args.before else None
         molecule_play("create", scenario, hosts)
         try:
             molecule_play("prepare", scenario, hosts)
@@ -186,15 +186,14 @@ def main():
             first = timed("-i", inventory, site)
             results["first_converge"] = first
             print(f"first converge (this checkout): {first}", flush=True)
-            commands = {
-                "after": lambda: timed("-i", inventory, site),
-                "before": lambda: timed(
+            commands = {"after": lambda: timed("-i", inventory, site)}
+            if before:
+                commands["before"] = lambda: timed(
                     "-i",
                     inventory,
                     before / "ansible_collections" / "wgsdn" / "fabric" / "playbooks" / "site.yml",
                     ANSIBLE_COLLECTIONS_PATH=str(before),
-                ),
-            }
+                )
             if args.mitogen:
                 commands["after+mitogen"] = mitogen_command(tmp, hosts, host_vars, site)
             if args.githubixx:
