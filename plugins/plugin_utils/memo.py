@@ -13,7 +13,6 @@ set_fact) is not remembered. The results are shared, not copied: they are
 data, which templates read and nothing writes.
 """
 
-import collections
 import functools
 import inspect
 from types import MappingProxyType
@@ -43,15 +42,15 @@ def per_plan(plan, name, compute):
 
 
 def shared_for_read_only_plans(function, size=SIZE):
-    """``function(plan, ...)``, remembering its last ``size`` results for the current read-only ``plan``."""
+    """``function(plan, ...)``, remembering its last ``size`` results for the current read-only ``plan``
+    (kept in ``plan_cache``, so they go with the plan)."""
     signature = inspect.signature(function)
-    cache = collections.OrderedDict()
-    current = [None]  # the plan the cache is for; held so that its id is never another's
+    name = ("shared", function.__module__, function.__qualname__)
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        plan = args[0] if args else None
-        if not isinstance(plan, MappingProxyType):
+        cache = plan_cache(args[0] if args else None, name)
+        if cache is None:
             return function(*args, **kwargs)
         try:
             bound = signature.bind(*args, **kwargs)
@@ -60,15 +59,12 @@ def shared_for_read_only_plans(function, size=SIZE):
             hash(key)
         except TypeError:
             return function(*args, **kwargs)
-        if current[0] is not plan:
-            cache.clear()
-            current[0] = plan
         if key in cache:
-            cache.move_to_end(key)
+            cache[key] = cache.pop(key)  # the most recently used last
             return cache[key]
         result = cache[key] = function(*args, **kwargs)
         if len(cache) > size:
-            cache.popitem(last=False)
+            del cache[next(iter(cache))]
         return result
 
     return wrapper
