@@ -19,8 +19,15 @@ log() { printf '[ensure-test-env] %s\n' "$*" >&2; }
 
 # One at a time: .ci/run starts this in the background while the controller-side tests
 # run, and `make molecule` calls it again (it then waits here, and finds everything done).
+# The steps run with the lock's descriptor closed: a dockerd started by docker-engine.sh
+# would otherwise inherit it and hold the lock for as long as it runs, and the second
+# caller would wait for ever (a CI run timed out that way). The wait is bounded too.
+LOCK_WAIT="${WGSDN_ENSURE_LOCK_WAIT:-2400}"
 exec 9>/tmp/wgsdn-ensure-test-env.lock
-flock 9
+if ! flock -n 9; then
+    log "another ensure-test-env.sh holds /tmp/wgsdn-ensure-test-env.lock; waiting up to ${LOCK_WAIT}s"
+    flock -w "$LOCK_WAIT" 9 || { log "ERROR: still locked after ${LOCK_WAIT}s"; exit 1; }
+fi
 
 T0=$(date +%s)
 step() {
@@ -28,7 +35,7 @@ step() {
     shift
     t0=$(date +%s)
     log "--- $name"
-    "$@" </dev/null || { rc=$?; log "ERROR: $name failed (exit $rc)"; exit "$rc"; }
+    "$@" </dev/null 9>&- || { rc=$?; log "ERROR: $name failed (exit $rc)"; exit "$rc"; }
     log "--- $name: $(( $(date +%s) - t0 ))s"
 }
 
