@@ -43,6 +43,18 @@ def recap(output):
     return rows
 
 
+def ran_tasks(output, host):
+    """Names of the tasks and handlers that ran on ``host`` (ok, changed or failed; not skipped)."""
+    tasks, current = set(), None
+    for line in output.splitlines():
+        m = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.+?)\] \*", line)
+        if m:
+            current = m.group(1)
+        elif re.match(rf"^(?:ok|changed|fatal): \[{re.escape(host)}(?:\]| ->)", line):
+            tasks.add(current)
+    return tasks
+
+
 def changed_tasks(output, host):
     """Names of the tasks and handlers that reported ``changed`` for ``host``."""
     tasks, current = set(), None

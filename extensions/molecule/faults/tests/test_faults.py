@@ -5,10 +5,12 @@ f-gateway1 10.0.0.1 and f-gateway2 10.0.0.2 speak eBGP over a WireGuard link
 watched by BFD; f-device1 10.0.0.11 is dual-homed on both, f-device2 .12 sits
 behind gateway1, f-device3 .13 behind gateway2. The tests run in file order:
 
-1. secrets: site.yml at -vvv --diff (after tampering with a config, so the
-   key-bearing template really rewrites it) prints no private or preshared key
-   of the state file; state and configs are 0600; the state is vault-encrypted
-   and render.yml with the vault secret writes exactly the live files;
+1. secrets: site.yml at -vvv --diff with every role on every host (wgsdn_site_full; after
+   tampering with a config, so the key-bearing template really rewrites it) prints no
+   private or preshared key of the state file; state and configs are 0600; the state is
+   vault-encrypted and render.yml with the vault secret writes exactly the live files;
+   receipts: a plain site.yml runs no role on a host as its last converge left it, and
+   converges in full the hosts where a file or a unit drifted;
 2. config safety: a converge with a broken `bird_extra_config` fails at
    validation and every bird keeps running its old configuration;
 3. faults (each FAULTS_REPS times, default 2), each with verify.yml failing and
@@ -44,7 +46,7 @@ import pytest
 from ansible.parsing.vault import VaultLib, VaultSecret
 from wgsdn_testkit import fabric, ping, scenario
 from wgsdn_testkit.docker import docker, exec_all, underlay
-from wgsdn_testkit.playbooks import changed_tasks, recap
+from wgsdn_testkit.playbooks import changed_tasks, ran_tasks, recap
 
 GW1, GW2 = "f-gateway1", "f-gateway2"
 DUAL, DEV2, DEV3 = "f-device1", "f-device2", "f-device3"
@@ -237,13 +239,15 @@ def test_configs_are_0600_and_key_free_copies_hold_no_key():
 
 
 def test_site_at_vvv_with_diff_prints_no_key():
-    """Re-converge (vault state) at -vvv --diff after tampering with a key-bearing config: no key in the output."""
+    """Re-converge (vault state) at -vvv --diff after tampering with a key-bearing config: no key in the output.
+    wgsdn_site_full runs every role on every host whatever its receipt says: every task's output
+    is looked at, and the hosts that were not tampered with show the roles' own idempotence."""
     keys = _secrets()
     raw_before = fk.STATE_FILE.read_bytes()
     tampered = "/etc/wireguard/wg-gateway1.conf"
     redacted = "/var/lib/wgsdn/wireguard/wg-gateway1.conf.redacted"
     docker("exec", DEV2, "bash", "-c", f"echo '# tampered' >> {tampered}; sed -i 's/^PrivateKey = (hidden)$/PrivateKey = (tampered)/' {redacted}")
-    result = fk.playbook("site.yml", "-vvv", "--diff")
+    result = fk.playbook("site.yml", "-vvv", "--diff", "-e", "wgsdn_site_full=true")
     out = result.stdout
     assert result.returncode == 0, out[-4000:]
     leaked = [k[:8] + "..." for k in keys if k in out or k.rstrip("=") in out or k[:24] in out]
@@ -263,6 +267,37 @@ def test_site_at_vvv_with_diff_prints_no_key():
     }, changed_tasks(out, DEV2)
     _assert_config_unchanged("the re-converge that repaired the tampered file")
     assert fk.STATE_FILE.read_bytes() == raw_before, "a converge with nothing to allocate rewrote the state file"
+    fk.steady(timeout=60)
+
+
+def _roles_ran(output, host):
+    return {t for t in ran_tasks(output, host) if t.startswith("wgsdn.fabric.") and not t.startswith("wgsdn.fabric.plan ")}
+
+
+def test_receipts_skip_the_hosts_as_left_and_converge_the_drifted_ones():
+    """A plain site.yml: one receipt check per host, and the roles only where something drifted."""
+    noop = fk.playbook("site.yml")
+    assert noop.returncode == 0, noop.stdout[-3000:]
+    ran = {name: _roles_ran(noop.stdout, name) for name in scenario.names()}
+    assert not any(ran.values()), f"roles ran on hosts as their last converge left them: {ran}"
+    assert all(r["changed"] == 0 for r in recap(noop.stdout).values()), recap(noop.stdout)
+    # Drift: a drop-in file removed on a gateway, an exporter stopped on a device.
+    dropin = "/etc/systemd/system/bird.service.d/wgsdn-restart.conf"
+    docker("exec", GW2, "bash", "-c", f"rm {dropin} && systemctl daemon-reload")
+    docker("exec", DEV3, "systemctl", "stop", "prometheus-node-exporter")
+    repair = fk.playbook("site.yml")
+    out = repair.stdout
+    assert repair.returncode == 0, out[-3000:]
+    rows = recap(out)
+    assert {n for n, r in rows.items() if r["changed"]} == {GW2, DEV3}, rows
+    assert "wgsdn.fabric.bird : Restart bird on any failure (systemd drop-in)" in changed_tasks(out, GW2)
+    assert "wgsdn.fabric.metrics : Enable and start the exporters and the collector timer" in changed_tasks(out, DEV3)
+    ran = {name: _roles_ran(out, name) for name in scenario.names()}
+    assert {n for n, tasks in ran.items() if tasks} == {GW2, DEV3}, {n: len(t) for n, t in ran.items()}
+    assert docker("exec", GW2, "test", "-f", dropin).returncode == 0
+    assert docker("exec", DEV3, "systemctl", "is-active", "prometheus-node-exporter").stdout.strip() == "active"
+    again = fk.playbook("site.yml")
+    assert again.returncode == 0 and not any(_roles_ran(again.stdout, n) for n in scenario.names()), again.stdout[-3000:]
     fk.steady(timeout=60)
 
 

@@ -1,0 +1,60 @@
+# Copyright: wgsdn.fabric maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action for wgsdn.fabric.receipt: the controller's half (what decides a converge), then the module on the host."""
+
+import os
+
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import receipt
+
+ARGUMENT_SPEC = {
+    "state": {"type": "str", "choices": ["check", "write"], "default": "check"},
+    "desired": {"type": "str"},
+}
+
+COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+
+    def _variables(self, task_vars):
+        """The deciding variables with their values as the roles would see them (templated)."""
+        values = {}
+        for name, value in receipt.inputs(task_vars).items():
+            try:
+                values[name] = self._templar.template(value)
+            except AnsibleError:
+                # The roles will fail on it with their own message; here it still decides.
+                values[name] = repr(value)
+        return values
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=[("state", "write", ["desired"])])[1]
+        if "wgsdn_plan" not in task_vars:
+            raise AnsibleActionFail("wgsdn_plan is not defined: run the wgsdn.fabric.plan role first (site.yml does)")
+        variables = self._variables(task_vars)
+        module_args = {
+            "state": args["state"],
+            "paths": receipt.paths(variables),
+            "units": list(receipt.UNIT_PATTERNS),
+            "receipt": receipt.RECEIPT_FILE,
+        }
+        if args["state"] == "write":
+            module_args["desired"] = args["desired"]
+            result.update(self._execute_module("wgsdn.fabric.receipt", module_args=module_args, task_vars=task_vars))
+            return result
+        desired = receipt.desired_digest(task_vars["wgsdn_plan"], variables, receipt.code_digest(COLLECTION_ROOT))
+        observed = self._execute_module("wgsdn.fabric.receipt", module_args=module_args, task_vars=task_vars)
+        if observed.get("failed"):
+            result.update(observed)
+            return result
+        reasons = receipt.differences(observed.get("receipt"), desired, observed["observed"])
+        if boolean(self._templar.template(task_vars.get("wgsdn_site_full", False)), strict=False):
+            reasons.append("wgsdn_site_full is set: every host converges in full")
+        result.update(changed=False, current=not reasons, reasons=reasons, desired=desired, observed=observed["observed"], units=observed["units"])
+        return result
