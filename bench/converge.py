@@ -8,7 +8,8 @@ devices (Molecule's create/prepare playbooks, so the same image and settings),
 converges them once with this checkout's playbooks/site.yml, then times,
 alternating, N no-op runs of:
 
-- ``after``: this checkout's site.yml;
+- ``after``: this checkout's site.yml, as a user runs it (a host whose receipt matches runs no role);
+- ``after, every role``: the same with ``-e wgsdn_site_full=true`` (every role on every host);
 - ``before``: site.yml of GITREF (default ``main``; ``--before ''`` skips it), exported with git archive;
 - ``githubixx``: githubixx/ansible-role-wireguard (a local copy: --githubixx
   DIR, never committed) with its defaults and an equivalent full mesh on its own
@@ -25,8 +26,8 @@ alternating, N no-op runs of:
   community.docker.docker when Mitogen is not in use).
 
 Prints one Markdown row per run (wall seconds, CPU seconds of the controller,
-tasks and changed per host from the recap), then the medians, and writes
-bench/out/converge.json. The containers are removed at the end.
+tasks and changed per host from the recap), then the medians and the ratio of
+``after`` to ``githubixx``, and writes bench/out/converge-HOSTS.json. The containers are removed at the end.
 """
 
 import argparse
@@ -190,7 +191,12 @@ def main():
             first = timed("-i", inventory, site)
             results["first_converge"] = first
             print(f"first converge (this checkout): {first}", flush=True)
-            commands = {"after": lambda: timed("-i", inventory, site)}
+            # "after" is what a user runs (hosts as their receipts say are skipped); "after, every
+            # role" is the same checkout with -e wgsdn_site_full=true (every role on every host).
+            commands = {
+                "after": lambda: timed("-i", inventory, site),
+                "after, every role": lambda: timed("-i", inventory, site, "-e", "wgsdn_site_full=true"),
+            }
             if before:
                 commands["before"] = lambda: timed(
                     "-i",
@@ -232,7 +238,11 @@ def main():
     for name in dict.fromkeys(r["run"] for r in results["runs"]):
         medians[name] = statistics.median(r["wall"] for r in results["runs"] if r["run"] == name)
     results["median_wall"] = medians
+    if medians.get("githubixx"):
+        results["after_over_githubixx"] = round(medians["after"] / medians["githubixx"], 2)
     print(f"median wall (s): {medians}; load average {results['load_before']:.1f} before, {results['load_after']:.1f} after")
+    if "after_over_githubixx" in results:
+        print(f"no-op after / githubixx (medians): {results['after_over_githubixx']}")
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     (out / f"converge-{args.hosts}.json").write_text(json.dumps(results, indent=1) + "\n")
