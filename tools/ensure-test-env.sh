@@ -3,6 +3,7 @@
 # run the collection's Molecule scenarios. Idempotent and fast when done.
 #   1. tools/docker-engine.sh      Docker engine answers (Debian docker.io)
 #   2. tools/docker-user-rules.sh  test prefixes can't leave via Docker NAT
+#      (and the containers' cgroup weighed as ten host tasks, see weigh_docker_cpu)
 #   3. tools/build-images.sh       wgsdn/debian-systemd + wgsdn/node images (Debian 12
 #                                  and 13) and wgsdn/controller:trixie (ansible-core 2.21)
 #   4. tools/link-collection.sh    .cache/collections/.../wgsdn/fabric -> repo
@@ -46,9 +47,25 @@ raise_inotify() {
     current=$(sysctl -n fs.inotify.max_user_instances)
     [ "$current" -ge 1024 ] || sysctl -q -w fs.inotify.max_user_instances=1024
 }
+# The containers' BFD flapped under a busy controller: cgroup v1 puts every container under
+# one `cpu` group, /docker, weighted as ONE runnable task of the host (cpu.shares 1024), so a
+# few Ansible forks left BIRD and wireguard-go of all containers waiting 100-200 ms. Ten times
+# that weight cut wireguard-go's worst send delay from 138 to 16 ms and the flaps to none
+# (bench/README.md, "BFD under controller load"). A test-machine setting, like the inotify
+# limit: the roles set no scheduling. cgroup v2 (one /docker group with cpu.weight) likewise.
+weigh_docker_cpu() {
+    if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+        [ -d /sys/fs/cgroup/docker ] || { log "cgroup v2 without a /docker group: nothing to weigh"; return 0; }
+        echo 1000 >/sys/fs/cgroup/docker/cpu.weight
+    elif [ -d /sys/fs/cgroup/cpu ]; then
+        mkdir -p /sys/fs/cgroup/cpu/docker
+        echo 10240 >/sys/fs/cgroup/cpu/docker/cpu.shares
+    fi
+}
 step inotify-limit     raise_inotify
 step docker-engine     bash "$HERE/docker-engine.sh"
 step docker-user-rules bash "$HERE/docker-user-rules.sh"
+step docker-cpu-weight weigh_docker_cpu
 step build-images      bash "$HERE/build-images.sh" "$@"
 step link-collection   bash "$HERE/link-collection.sh"
 

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import pytest
-from wgsdn_testkit import fabric, ping, routed, scenario
+from wgsdn_testkit import bird, fabric, ping, routed, scenario
 from wgsdn_testkit.docker import docker, docker_exec
 from wgsdn_testkit.playbooks import ROOT, playbook
 
@@ -224,17 +224,37 @@ def test_policy_change_checks_with_diff_then_applies_under_a_ping_stream_losing_
     assert check.returncode == 0, check.out[-3000:]
     assert re.search(r'^\+.*accept comment "rules\[4\]"', check.out, re.MULTILINE), check.out[-3000:]
     assert _connect(FAR, DUAL_V4, 22) == ""
-    # Applied, and back, under a 10 ms ping stream of an allowed flow.
-    stream = ping.PingStream(ADMIN, FAMILIES["IPv4"][1])
-    wide = _policy_play(tmp_path, "-e", f"@{tmp_path / 'wider.json'}")
-    opened = _connect(FAR, DUAL_V4, 22)
-    narrow = _policy_play(tmp_path)
-    stats = stream.stop()
-    print(f"MEASUREMENT policy change under a 10 ms ping stream: {stats['lost']}/{stats['judged']} lost, longest gap {stats['longest_gap_ms']} ms")
-    assert wide.returncode == 0 and narrow.returncode == 0, wide.out[-2000:] + narrow.out[-2000:]
-    assert opened == "pong-22"
-    assert _connect(FAR, DUAL_V4, 22) == ""
-    assert stats["lost"] == 0, stats
+    # Applied, and back, under a 10 ms ping stream of an allowed flow. Again (at most 3 runs)
+    # only when packets were lost AND a BFD session changed state meanwhile: on this 2-core box
+    # a session may flap under the run's own load (bench/README.md, BFD under controller load),
+    # and its reroute costs packets the policy change did not. A loss without a flap fails.
+    for attempt in range(1, 4):
+        fabric.wait_for("steady state", _all_recovered, timeout=60)
+        bfd_before = _bfd_changes()
+        stream = ping.PingStream(ADMIN, FAMILIES["IPv4"][1])
+        wide = _policy_play(tmp_path, "-e", f"@{tmp_path / 'wider.json'}")
+        opened = _connect(FAR, DUAL_V4, 22)
+        narrow = _policy_play(tmp_path)
+        stats = stream.stop()
+        flapped = sorted(n for n, sessions in _bfd_changes().items() if sessions != bfd_before[n])
+        print(
+            f"MEASUREMENT policy change under a 10 ms ping stream (run {attempt}): {stats['lost']}/{stats['judged']} lost, longest gap {stats['longest_gap_ms']} ms; BFD changed state on {flapped or 'no host'}"
+        )
+        assert wide.returncode == 0 and narrow.returncode == 0, wide.out[-2000:] + narrow.out[-2000:]
+        assert opened == "pong-22"
+        assert _connect(FAR, DUAL_V4, 22) == ""
+        if stats["lost"] == 0 or not flapped:
+            break
+    assert stats["lost"] == 0, (stats, flapped)
+
+
+def _bfd_changes():
+    """{host: its BFD sessions with the time of their last state change} (BIRD's Since column)."""
+    changes = {}
+    for name in scenario.managed():
+        lines = docker_exec(name, "birdc show bfd sessions").splitlines()
+        changes[name] = sorted(line.split()[:4] for line in lines if bird.parse_bfd_sessions(line))
+    return changes
 
 
 def test_verify_names_the_pair_when_a_denied_flow_gets_through():
