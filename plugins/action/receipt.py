@@ -35,6 +35,12 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=[("state", "write", ["desired"])])[1]
+        full = self._templar.template(task_vars.get("wgsdn_site_full", False))
+        try:
+            full = boolean(full, strict=True)
+        except TypeError:
+            host = task_vars["inventory_hostname"]
+            raise AnsibleActionFail(f"host '{host}': variable 'wgsdn_site_full' must be true or false, not {full!r}") from None
         if "wgsdn_plan" not in task_vars:
             raise AnsibleActionFail("wgsdn_plan is not defined: run the wgsdn.fabric.plan role first (site.yml does)")
         variables = self._variables(task_vars)
@@ -54,7 +60,7 @@ class ActionModule(ActionBase):
             result.update(observed)
             return result
         reasons = receipt.differences(observed.get("receipt"), desired, observed["observed"])
-        if boolean(self._templar.template(task_vars.get("wgsdn_site_full", False)), strict=False):
+        if full:
             reasons.append("wgsdn_site_full is set: every host converges in full")
         result.update(changed=False, current=not reasons, reasons=reasons, desired=desired, observed=observed["observed"], units=observed["units"])
         return result

@@ -133,3 +133,9 @@ def test_broken_state_file(site, name, corrupt, host, variable):
     before = state.read_bytes()
     _assert_refused(_run_site(directory), host, variable)
     assert state.read_bytes() == before
+
+
+def test_a_site_option_that_is_not_a_boolean_is_refused(site):
+    directory, _, _ = site
+    run = playbook("-i", directory / "hosts.yml", ROOT / "playbooks" / "site.yml", "-e", "wgsdn_site_full=maybe")
+    _assert_refused(run, None, "wgsdn_site_full")

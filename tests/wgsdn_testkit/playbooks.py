@@ -43,25 +43,23 @@ def recap(output):
     return rows
 
 
-def ran_tasks(output, host):
-    """Names of the tasks and handlers that ran on ``host`` (ok, changed or failed; not skipped)."""
+def _tasks(output, result):
+    """Names of the tasks and handlers with a result line matching the regular expression ``result``."""
     tasks, current = set(), None
     for line in output.splitlines():
         m = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.+?)\] \*", line)
         if m:
             current = m.group(1)
-        elif re.match(rf"^(?:ok|changed|fatal): \[{re.escape(host)}(?:\]| ->)", line):
+        elif re.match(result, line):
             tasks.add(current)
     return tasks
+
+
+def ran_tasks(output, host):
+    """Names of the tasks and handlers that ran on ``host`` (ok, changed or failed; not skipped)."""
+    return _tasks(output, rf"^(?:ok|changed|fatal): \[{re.escape(host)}(?:\]| ->)")
 
 
 def changed_tasks(output, host):
     """Names of the tasks and handlers that reported ``changed`` for ``host``."""
-    tasks, current = set(), None
-    for line in output.splitlines():
-        m = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.+?)\] \*", line)
-        if m:
-            current = m.group(1)
-        elif line.startswith(f"changed: [{host}]"):
-            tasks.add(current)
-    return tasks
+    return _tasks(output, rf"^changed: \[{re.escape(host)}\]")
