@@ -96,21 +96,22 @@ from ansible.module_utils.basic import AnsibleModule
 
 
 def _entry(path):
-    """One filesystem entry: what it is, its mode and owner, and its content's digest or link target."""
+    """One filesystem entry: what it is, its mode and owner, and its content's digest or link target;
+    with whether it is a directory to descend into."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        return "missing"
+        return "missing", False
     head = f"{stat.S_IFMT(info.st_mode):o} {stat.S_IMODE(info.st_mode):o} {info.st_uid}:{info.st_gid}"
     if stat.S_ISLNK(info.st_mode):
-        return f"{head} -> {os.readlink(path)}"
+        return f"{head} -> {os.readlink(path)}", False
     if stat.S_ISREG(info.st_mode):
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-        return f"{head} {digest.hexdigest()}"
-    return head
+        return f"{head} {digest.hexdigest()}", False
+    return head, stat.S_ISDIR(info.st_mode)
 
 
 def tree_digest(top, skip=()):
@@ -121,9 +122,9 @@ def tree_digest(top, skip=()):
         path = pending.pop()
         if path in skip:
             continue
-        entry = _entry(path)
+        entry, directory = _entry(path)
         digest.update(f"{os.path.relpath(path, top)}\0{entry}\n".encode())
-        if entry != "missing" and stat.S_ISDIR(os.lstat(path).st_mode):
+        if directory:
             pending.extend(sorted((os.path.join(path, name) for name in os.listdir(path)), reverse=True))
     return digest.hexdigest()
 
