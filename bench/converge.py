@@ -46,7 +46,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests")]
 
-from wgsdn_testkit.playbooks import playbook, recap  # noqa: E402
+from wgsdn_testkit.playbooks import converge_reasons, playbook, recap  # noqa: E402
 
 MOLECULE = ROOT / "extensions" / "molecule"
 
@@ -147,12 +147,16 @@ def timed(*args, **env_overrides):
     cpu = _cpu() - cpu
     assert run.returncode == 0, run.out[-4000:]
     rows = recap(run.stdout)
+    reasons = converge_reasons(run.stdout)
     return {
         "wall": round(run.seconds, 1),
         "cpu": round(cpu, 1),
         "tasks_per_host": max(r["ok"] + r["skipped"] for r in rows.values()),
         "module_tasks_max": max(r["ok"] for r in rows.values()),
         "changed": sum(r["changed"] for r in rows.values()),
+        # site.yml's receipts: how many hosts converged, and why ({reason: hosts}).
+        "converged_hosts": len(reasons),
+        "why": {why: sorted(h for h, r in reasons.items() if why in r) for why in sorted({w for r in reasons.values() for w in r})},
     }
 
 

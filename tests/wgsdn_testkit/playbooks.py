@@ -63,3 +63,13 @@ def ran_tasks(output, host):
 def changed_tasks(output, host):
     """Names of the tasks and handlers that reported ``changed`` for ``host``."""
     return _tasks(output, rf"^changed: \[{re.escape(host)}\]")
+
+
+def converge_reasons(output):
+    """``{host: [reason, ...]}`` from site.yml's "Say why a host converges" task: the hosts whose
+    receipt did not match, and why (YAML result format)."""
+    if "TASK [Say why a host converges]" not in output:
+        return {}
+    section = output.split("TASK [Say why a host converges]", 1)[1].split("TASK [", 1)[0]
+    parts = re.split(r"^ok: \[([^\]]+)\] =>", section, flags=re.M)
+    return {host: re.findall(r"^\s*- (.+)$", text, re.M) for host, text in zip(parts[1::2], parts[2::2], strict=True)}

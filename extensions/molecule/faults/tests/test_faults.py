@@ -46,7 +46,7 @@ import pytest
 from ansible.parsing.vault import VaultLib, VaultSecret
 from wgsdn_testkit import fabric, ping, scenario
 from wgsdn_testkit.docker import docker, exec_all, underlay
-from wgsdn_testkit.playbooks import changed_tasks, ran_tasks, recap
+from wgsdn_testkit.playbooks import changed_tasks, converge_reasons, ran_tasks, recap
 
 GW1, GW2 = "f-gateway1", "f-gateway2"
 DUAL, DEV2, DEV3 = "f-device1", "f-device2", "f-device3"
@@ -279,7 +279,8 @@ def test_receipts_skip_the_hosts_as_left_and_converge_the_drifted_ones():
     noop = fk.playbook("site.yml")
     assert noop.returncode == 0, noop.stdout[-3000:]
     ran = {name: _roles_ran(noop.stdout, name) for name in scenario.names()}
-    assert not any(ran.values()), f"roles ran on hosts as their last converge left them: {ran}"
+    assert not any(ran.values()), f"roles ran on hosts as their last converge left them: {ran} {converge_reasons(noop.stdout)}"
+    assert converge_reasons(noop.stdout) == {}, converge_reasons(noop.stdout)
     assert all(r["changed"] == 0 for r in recap(noop.stdout).values()), recap(noop.stdout)
     # Drift: a drop-in file removed on a gateway, an exporter stopped on a device.
     dropin = "/etc/systemd/system/bird.service.d/wgsdn-restart.conf"
@@ -294,6 +295,11 @@ def test_receipts_skip_the_hosts_as_left_and_converge_the_drifted_ones():
     assert "wgsdn.fabric.metrics : Enable and start the exporters and the collector timer" in changed_tasks(out, DEV3)
     ran = {name: _roles_ran(out, name) for name in scenario.names()}
     assert {n for n, tasks in ran.items() if tasks} == {GW2, DEV3}, {n: len(t) for n, t in ran.items()}
+    # site.yml says why each of them converges, and only for them.
+    why = converge_reasons(out)
+    assert set(why) == {GW2, DEV3}, why
+    assert "/etc/systemd/system is not as the last converge left it" in why[GW2], why
+    assert "active units is not as the last converge left it" in why[DEV3], why
     assert docker("exec", GW2, "test", "-f", dropin).returncode == 0
     assert docker("exec", DEV3, "systemctl", "is-active", "prometheus-node-exporter").stdout.strip() == "active"
     again = fk.playbook("site.yml")
