@@ -96,7 +96,11 @@ def main():
             kinds["edge gateway"] = [h["name"] for h in hosts if "wgsdn_gateways" in h["groups"] and h["name"] not in kinds["reflector"]]
             kinds["device"] = [h["name"] for h in hosts if "wgsdn_devices" in h["groups"]]
             results["memory_mib"] = {
-                kind: {"min": min(memory[n] for n in names), "median": statistics.median(memory[n] for n in names), "max": max(memory[n] for n in names)}
+                kind: {
+                    "min": min(memory[n] for n in names),
+                    "median": round(statistics.median(memory[n] for n in names), 1),
+                    "max": max(memory[n] for n in names),
+                }
                 for kind, names in kinds.items()
                 if names
             }

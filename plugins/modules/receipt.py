@@ -41,6 +41,14 @@ options:
     description: Where the receipt is kept on the host (filled in by the action).
     type: path
     default: /var/lib/wgsdn/receipt.json
+  settle_timeout:
+    description:
+      - For V(write), how many seconds to wait for the units of O(units) that are starting, stopping or reloading
+        (a restart a handler asked for, a unit waiting to restart). A receipt is taken of a settled host only; when
+        a unit is still changing state after this time, no receipt is written (with a warning) and the next
+        C(site.yml) converges the host in full.
+    type: int
+    default: 60
 notes:
   - The comparison errs one way only. A digest that differs for a harmless reason (an unrelated package upgrade, a
     unit restarting at that moment) costs a full converge, never a skipped one.
@@ -84,6 +92,11 @@ observed:
   description: Each observed path, C(active units) and C(kernel wireguard), with its digest.
   returned: success
   type: dict
+unsettled:
+  description: The units still changing state when O(state=write) gave up waiting (no receipt was written).
+  returned: when a unit did not settle in O(settle_timeout) seconds
+  type: list
+  elements: str
 """
 
 import hashlib
@@ -91,8 +104,12 @@ import json
 import os
 import stat
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
+
+# systemd's active states of a unit on its way somewhere else.
+TRANSITIONAL_STATES = "activating,deactivating,reloading,refreshing"
 
 
 def _entry(path):
@@ -129,17 +146,28 @@ def tree_digest(top, skip=()):
     return digest.hexdigest()
 
 
-def active_units(module, patterns):
-    """The names of the active units matching ``patterns`` (sorted), or None without systemd."""
+def active_units(module, patterns, states="active"):
+    """The names of the units matching ``patterns`` in one of ``states`` (sorted), or None without systemd."""
     systemctl = module.get_bin_path("systemctl")
     if not systemctl or not patterns:
         return None
     rc, out, _err = module.run_command(
-        [systemctl, "list-units", "--state=active", "--type=service,timer,socket", "--plain", "--no-legend", "--no-pager", "--full", "--", *patterns]
+        [systemctl, "list-units", f"--state={states}", "--type=service,timer,socket", "--plain", "--no-legend", "--no-pager", "--full", "--", *patterns]
     )
     if rc != 0:
         return None
     return sorted(line.split()[0] for line in out.splitlines() if line.strip())
+
+
+def unsettled_units(module, patterns, wait, interval=0.5):
+    """The units matching ``patterns`` still starting, stopping or reloading after up to ``wait``
+    seconds (a restart a handler just asked for, a unit in its restart delay): [] once none is."""
+    deadline = time.monotonic() + wait
+    while True:
+        moving = active_units(module, patterns, TRANSITIONAL_STATES) or []
+        if not moving or time.monotonic() >= deadline:
+            return moving
+        time.sleep(interval)
 
 
 def observe(module, paths, patterns, receipt):
@@ -196,6 +224,7 @@ def main():
             "paths": {"type": "list", "elements": "path", "default": []},
             "units": {"type": "list", "elements": "str", "default": []},
             "receipt": {"type": "path", "default": "/var/lib/wgsdn/receipt.json"},
+            "settle_timeout": {"type": "int", "default": 60},
         },
         required_if=[("state", "write", ["desired"])],
         supports_check_mode=True,
@@ -204,6 +233,15 @@ def main():
     if params["state"] == "write" and not module.check_mode:
         # Before observing: the receipt's own directory may be among the observed paths.
         os.makedirs(os.path.dirname(params["receipt"]), mode=0o700, exist_ok=True)
+    if params["state"] == "write":
+        # A receipt records a settled host: one taken while a unit restarts would not match the next check.
+        moving = unsettled_units(module, params["units"], params["settle_timeout"])
+        if moving:
+            module.warn(
+                f"no receipt written: {', '.join(moving)} still changing state after {params['settle_timeout']} s;"
+                " the next site.yml converges this host in full"
+            )
+            module.exit_json(changed=False, unsettled=moving)
     observed, units = observe(module, params["paths"], params["units"], params["receipt"])
     if params["state"] == "check":
         module.exit_json(changed=False, observed=observed, units=units, receipt=read_receipt(params["receipt"]))

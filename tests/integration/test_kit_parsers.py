@@ -73,3 +73,31 @@ b                          : ok=4    changed=2    unreachable=0    failed=1    s
     assert rows["a"]["changed"] == 0 and rows["b"] == {"ok": 4, "changed": 2, "unreachable": 0, "failed": 1, "skipped": 0, "rescued": 0, "ignored": 0}
     assert playbooks.changed_tasks(out, "b") == {"wgsdn.fabric.wireguard : Write the config", "wgsdn.fabric.wireguard : Sync wireguard peers"}
     assert playbooks.changed_tasks(out, "a") == set()
+
+
+def test_converge_reasons_reads_only_the_hosts_that_converge():
+    out = """TASK [Compare each host with the receipt of its last converge] ***
+ok: [a]
+ok: [b]
+ok: [c]
+
+TASK [Say why a host converges] ***
+skipping: [a]
+ok: [b] =>{space}
+    msg:
+    - /etc/bird is not as the last converge left it
+    - active units is not as the last converge left it
+ok: [c] =>{space}
+    msg:
+    - 'no receipt: site.yml has not converged this host since receipts exist'
+
+PLAY [WireGuard tunnels] ***
+
+TASK [Converge WireGuard] ***
+skipping: [a]
+""".format(space=" ")  # the callback's own trailing space after "=>"
+    assert playbooks.converge_reasons(out) == {
+        "b": ["/etc/bird is not as the last converge left it", "active units is not as the last converge left it"],
+        "c": ["no receipt: site.yml has not converged this host since receipts exist"],
+    }
+    assert playbooks.converge_reasons(out.replace("ok: [b]", "skipping: [b]").split("ok: [c] =>")[0]) == {}

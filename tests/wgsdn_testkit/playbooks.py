@@ -2,7 +2,10 @@
 
 import re
 import subprocess
+import textwrap
 import time
+
+import yaml
 
 from ansible_collections.wgsdn.fabric.tests.unit import ansible_run
 from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import ROOT, ansible_doc, write_inventory  # noqa: F401  (the kit's users import them here)
@@ -70,6 +73,6 @@ def converge_reasons(output):
     receipt did not match, and why (YAML result format)."""
     if "TASK [Say why a host converges]" not in output:
         return {}
-    section = output.split("TASK [Say why a host converges]", 1)[1].split("TASK [", 1)[0]
+    section = re.split(r"^(?:TASK|PLAY|RUNNING HANDLER) ", output.split("TASK [Say why a host converges]", 1)[1], maxsplit=1, flags=re.M)[0]
     parts = re.split(r"^ok: \[([^\]]+)\] =>", section, flags=re.M)
-    return {host: re.findall(r"^\s*- (.+)$", text, re.M) for host, text in zip(parts[1::2], parts[2::2], strict=True)}
+    return {host: yaml.safe_load(textwrap.dedent(text))["msg"] for host, text in zip(parts[1::2], parts[2::2], strict=True)}

@@ -94,3 +94,38 @@ def test_observe_leaves_out_the_receipt_and_its_temporaries(tmp_path):
     assert receipt.observe(NoSystemd(), [str(top)], ["bird.service"], path)[0] == before
     (top / "wireguard" / "wg0.conf.applied").write_text("digest\n")
     assert receipt.observe(NoSystemd(), [str(top)], ["bird.service"], path)[0] != before
+
+
+class Systemd:
+    """systemctl list-units: ``moving`` answers for the transitional states (one per call, the
+    last one repeated), ``active`` for --state=active."""
+
+    def __init__(self, moving, active=""):
+        self.moving, self.active, self.calls = list(moving), active, []
+
+    def get_bin_path(self, name):
+        return "/bin/systemctl"
+
+    def run_command(self, argv):
+        self.calls.append(argv)
+        if "--state=active" in argv:
+            return 0, self.active, ""
+        assert f"--state={receipt.TRANSITIONAL_STATES}" in argv and argv[-2:] == ["--", "bird.service"], argv
+        return 0, self.moving.pop(0) if len(self.moving) > 1 else self.moving[0], ""
+
+
+def test_a_receipt_waits_for_restarting_units_to_settle():
+    restarting = "bird.service loaded activating auto-restart BIRD Internet Routing Daemon\n"
+    systemd = Systemd([restarting, restarting, ""])
+    assert receipt.unsettled_units(systemd, ["bird.service"], wait=10, interval=0) == []
+    assert len(systemd.calls) == 3
+
+
+def test_a_unit_that_never_settles_is_named_after_the_wait():
+    systemd = Systemd(["bird.service loaded activating auto-restart BIRD\n"])
+    assert receipt.unsettled_units(systemd, ["bird.service"], wait=0, interval=0) == ["bird.service"]
+
+
+def test_active_units_are_the_active_ones_sorted():
+    systemd = Systemd([""], active="wg-quick@wg1.service loaded active exited x\nbird.service loaded active running y\n")
+    assert receipt.active_units(systemd, ["bird.service", "wg-quick@*"]) == ["bird.service", "wg-quick@wg1.service"]
