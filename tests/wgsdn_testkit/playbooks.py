@@ -74,5 +74,8 @@ def converge_reasons(output):
     if "TASK [Say why a host converges]" not in output:
         return {}
     section = re.split(r"^(?:TASK|PLAY|RUNNING HANDLER) ", output.split("TASK [Say why a host converges]", 1)[1], maxsplit=1, flags=re.M)[0]
-    parts = re.split(r"^ok: \[([^\]]+)\] =>", section, flags=re.M)
-    return {host: yaml.safe_load(textwrap.dedent(text))["msg"] for host, text in zip(parts[1::2], parts[2::2], strict=True)}
+    # Each host's result line, then (for a host that converges) its indented message.
+    parts = re.split(r"^(\w+): \[([^\]]+)\].*$", section, flags=re.M)
+    return {
+        host: yaml.safe_load(textwrap.dedent(text))["msg"] for result, host, text in zip(parts[1::3], parts[2::3], parts[3::3], strict=True) if result == "ok"
+    }
