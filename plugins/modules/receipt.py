@@ -15,7 +15,10 @@ description:
     digests, for each path the roles write (directories recursively, with the names, types, modes, owners and contents), the
     set of the roles' units that are active, and whether the kernel has WireGuard.
   - Set O(state=check) to compare (nothing is written; runs in check mode too), O(state=write) after a converge
-    that succeeded. C(-e wgsdn_site_full=true) makes site.yml converge every host whatever its receipt says.
+    that succeeded. A receipt is taken of a settled host only. V(write) first waits, up to 60 seconds, until none
+    of the units of O(units) is starting, stopping or reloading (a restart a handler asked for, a unit waiting to
+    restart); if one still is, it writes no receipt and warns, and the next C(site.yml) converges the host in full.
+  - C(-e wgsdn_site_full=true) makes site.yml converge every host whatever its receipt says.
   - The action computes O(desired) and the paths; the arguments below other than O(state) are for the action to
     fill in and are not meant to be set in a playbook.
 options:
@@ -41,14 +44,6 @@ options:
     description: Where the receipt is kept on the host (filled in by the action).
     type: path
     default: /var/lib/wgsdn/receipt.json
-  settle_timeout:
-    description:
-      - For V(write), how many seconds to wait for the units of O(units) that are starting, stopping or reloading
-        (a restart a handler asked for, a unit waiting to restart). A receipt is taken of a settled host only; when
-        a unit is still changing state after this time, no receipt is written (with a warning) and the next
-        C(site.yml) converges the host in full.
-    type: int
-    default: 60
 notes:
   - The comparison errs one way only. A digest that differs for a harmless reason (an unrelated package upgrade, a
     unit restarting at that moment) costs a full converge, never a skipped one.
@@ -94,7 +89,7 @@ observed:
   type: dict
 unsettled:
   description: The units still changing state when O(state=write) gave up waiting (no receipt was written).
-  returned: when a unit did not settle in O(settle_timeout) seconds
+  returned: when a unit did not settle in 60 seconds
   type: list
   elements: str
 """
@@ -108,8 +103,9 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-# systemd's active states of a unit on its way somewhere else.
+# systemd's active states of a unit on its way somewhere else, and how long a write waits them out.
 TRANSITIONAL_STATES = "activating,deactivating,reloading,refreshing"
+SETTLE_SECONDS = 60
 
 
 def _entry(path):
@@ -224,7 +220,6 @@ def main():
             "paths": {"type": "list", "elements": "path", "default": []},
             "units": {"type": "list", "elements": "str", "default": []},
             "receipt": {"type": "path", "default": "/var/lib/wgsdn/receipt.json"},
-            "settle_timeout": {"type": "int", "default": 60},
         },
         required_if=[("state", "write", ["desired"])],
         supports_check_mode=True,
@@ -235,12 +230,10 @@ def main():
         os.makedirs(os.path.dirname(params["receipt"]), mode=0o700, exist_ok=True)
     if params["state"] == "write":
         # A receipt records a settled host: one taken while a unit restarts would not match the next check.
-        moving = unsettled_units(module, params["units"], params["settle_timeout"])
+        moving = unsettled_units(module, params["units"], SETTLE_SECONDS)
         if moving:
-            module.warn(
-                f"no receipt written: {', '.join(moving)} still changing state after {params['settle_timeout']} s;"
-                " the next site.yml converges this host in full"
-            )
+            units = ", ".join(moving)
+            module.warn(f"no receipt written: {units} still changing state after {SETTLE_SECONDS} s; the next site.yml converges this host in full")
             module.exit_json(changed=False, unsettled=moving)
     observed, units = observe(module, params["paths"], params["units"], params["receipt"])
     if params["state"] == "check":
