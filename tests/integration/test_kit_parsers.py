@@ -38,6 +38,12 @@ def test_bgp_states_leave_out_the_device_templates():
 def test_bfd_sessions():
     assert bird.parse_bfd_sessions(BFD) == [("10.0.0.1", "wg0", "Up"), ("10.0.0.5", "wg-gw2", "Down"), ("fd00:10::5", "wg-gw2", "Up")]
     assert bird.bfd_up(BFD) == {"10.0.0.1", "fd00:10::5"}
+    slow = BFD.replace(
+        "fd00:10::5                wg-gw2     Up         10:00:02.000    0.100    0.500",
+        "fd00:10::5                wg-gw2     Up         10:00:02.000    1.000    5.000",
+    )
+    assert bird.bfd_armed(BFD, 0.5) == {"10.0.0.1", "fd00:10::5"}
+    assert bird.bfd_armed(slow, 0.5) == {"10.0.0.1"}
 
 
 def test_fping_loss_per_target():

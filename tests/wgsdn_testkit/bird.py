@@ -42,3 +42,15 @@ def parse_bfd_sessions(text):
 def bfd_up(text):
     """The neighbour addresses whose BFD session is Up."""
     return {address for address, _, state in parse_bfd_sessions(text) if state == "Up"}
+
+
+def bfd_armed(text, limit):
+    """The neighbour addresses whose BFD session is Up and detects a silent neighbour within
+    ``limit`` seconds (the Timeout column). A session just come Up may still run the slow
+    start-up timers (1 s transmit), so Up alone does not mean a failure is seen fast."""
+    armed = set()
+    for line in text.splitlines():
+        m = re.match(r"^(\S+)\s+\S+\s+Up\s+.*\s(\d+\.\d+)\s+(\d+\.\d+)\s*$", line)
+        if m and float(m.group(3)) <= limit:
+            armed.add(m.group(1))
+    return armed

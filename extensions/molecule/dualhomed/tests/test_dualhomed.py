@@ -269,8 +269,13 @@ def test_verify_names_the_pair_when_a_denied_flow_gets_through():
 
 
 def _all_recovered():
+    """Every BGP session Established, and every BFD session Up with its fast timers (a session
+    just come back Up after an unpause may still detect in seconds, not in half a second)."""
     for gw in scenario.gateways():
-        if not fabric.all_established(scenario.host(gw)):
+        h = scenario.host(gw)
+        if not fabric.all_established(h):
+            return False
+        if set(scenario.expected_bfd_neighbours(gw)) - bird.bfd_armed(h.check_output("birdc show bfd sessions"), 0.5):
             return False
     return all(fabric.kernel_route(scenario.host(DUAL), f"{far}/{length}").count("nexthop") == 2 for _, far, length, *_gateways in FAMILIES.values())
 
