@@ -21,10 +21,10 @@ COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspat
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
 
-    def _variables(self, task_vars):
+    def _variables(self, task_vars, declared):
         """The deciding variables with their values as the roles would see them (templated)."""
         values = {}
-        for name, value in receipt.inputs(task_vars).items():
+        for name, value in receipt.inputs(task_vars, declared).items():
             try:
                 values[name] = self._templar.template(value)
             except AnsibleError:
@@ -43,23 +43,27 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(f"host '{host}': variable 'wgsdn_site_full' must be true or false, not {full!r}") from None
         if "wgsdn_plan" not in task_vars:
             raise AnsibleActionFail("wgsdn_plan is not defined: run the wgsdn.fabric.plan role first (site.yml does)")
-        variables = self._variables(task_vars)
+        declared = receipt.declarations(COLLECTION_ROOT)
+        variables = self._variables(task_vars, declared)
+        host, plan = task_vars["inventory_hostname"], task_vars["wgsdn_plan"]
         module_args = {
             "state": args["state"],
-            "paths": receipt.paths(variables),
-            "units": list(receipt.UNIT_PATTERNS),
+            "paths": receipt.paths(variables, declared),
+            "units": receipt.units(declared),
             "receipt": receipt.RECEIPT_FILE,
+            "key": receipt.KEY_FILE,
+            "live": receipt.live_arguments(plan, host, receipt.live(declared)),
         }
         if args["state"] == "write":
             module_args["desired"] = args["desired"]
             result.update(self._execute_module("wgsdn.fabric.receipt", module_args=module_args, task_vars=task_vars))
             return result
-        desired = receipt.desired_digest(task_vars["wgsdn_plan"], variables, receipt.code_digest(COLLECTION_ROOT))
-        observed = self._execute_module("wgsdn.fabric.receipt", module_args=module_args, task_vars=task_vars)
+        desired = receipt.desired_digest(plan, variables, receipt.code_digest(COLLECTION_ROOT))
+        observed = self._execute_module("wgsdn.fabric.receipt", module_args=module_args | {"desired": desired}, task_vars=task_vars)
         if observed.get("failed"):
             result.update(observed)
             return result
-        reasons = receipt.differences(observed.get("receipt"), desired, observed["observed"])
+        reasons = receipt.differences(observed.get("receipt"), observed["desired"], observed["observed"])
         if full:
             reasons.append("wgsdn_site_full is set: every host converges in full")
         result.update(changed=False, current=not reasons, reasons=reasons, desired=desired, observed=observed["observed"], units=observed["units"])

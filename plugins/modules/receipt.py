@@ -10,10 +10,17 @@ description:
   - C(site.yml) converges a host in full only when something can have changed since its last converge. It reads
     the receipt that converge wrote and observes the host again, in one module call per host. A host whose receipt
     matches is skipped by every role, which makes a converge that has nothing to do cost one task per host.
-  - The receipt holds digests only. C(desired) digests the plan, the collection's roles, plugins and playbooks, and
-    every overlay or role variable the inventory or the command line sets (computed on the controller). C(observed)
-    digests, for each path the roles write (directories recursively, with the names, types, modes, owners and contents), the
-    set of the roles' units that are active, and whether the kernel has WireGuard.
+  - The receipt holds digests only, keyed (HMAC-SHA256) with a random key made on the host on first use and kept
+    there (O(key), 0600), so no digest shown in a run's output can be inverted offline. C(desired) digests the plan,
+    the collection's roles, plugins and playbooks, and every overlay or role variable the inventory or the command
+    line sets (computed on the controller). C(observed) digests, for each path the roles write (directories
+    recursively, with the names, types, modes, owners and contents), the set of the roles' units that are active,
+    whether the kernel has WireGuard, and the running state the roles own (O(live)).
+  - The running state, without any key material. For each WireGuard interface, its link (there, up, addresses, MTU),
+    its settings (public key, listen port, fwmark), its peers (public key, allowed IPs, static endpoint, keepalive,
+    whether a preshared key is set) and its forwarding switches. The table C(inet wgsdn) as the kernel prints it, its
+    counters left out. Which of BIRD's protocols are enabled (those a service checker turns on and off left out;
+    up or down is the network's state, not this host's).
   - Set O(state=check) to compare (nothing is written; runs in check mode too), O(state=write) after a converge
     that succeeded. A receipt is taken of a settled host only. V(write) first waits, up to 60 seconds, until none
     of the units of O(units) is starting, stopping or reloading (a restart a handler asked for, a unit waiting to
@@ -28,8 +35,10 @@ options:
     choices: [check, write]
     default: check
   desired:
-    description: The digest of what decided the converge, from the O(state=check) task's result (for V(write)).
+    description: The digest of what decides the converge (the action computes it for V(check); V(write) takes the
+      O(state=check) task's C(desired)). The receipt keeps it keyed.
     type: str
+    required: true
   paths:
     description: Files and directories to observe (filled in by the action).
     type: list
@@ -44,6 +53,18 @@ options:
     description: Where the receipt is kept on the host (filled in by the action).
     type: path
     default: /var/lib/wgsdn/receipt.json
+  key:
+    description: Where the host's digest key is kept (filled in by the action). Made (0600) by the first V(write).
+    type: path
+    default: /var/lib/wgsdn/receipt.key
+  live:
+    description:
+      - The running state to observe (filled in by the action from the plan and the roles' declarations).
+      - C(interfaces), the WireGuard interfaces, with C(families), the address families of their forwarding switches.
+        C(bird), whether to read BIRD's protocols, with C(bird_ignore), the protocols service checkers own.
+        C(nftables), whether to read the table C(inet wgsdn).
+    type: dict
+    default: {}
 notes:
   - The comparison errs one way only. A digest that differs for a harmless reason (an unrelated package upgrade, a
     unit restarting at that moment) costs a full converge, never a skipped one.
@@ -84,7 +105,7 @@ desired:
   returned: success
   type: str
 observed:
-  description: Each observed path, C(active units) and C(kernel wireguard), with its digest.
+  description: Each observed path, C(active units), C(kernel wireguard) and each part of the running state, with its keyed digest.
   returned: success
   type: dict
 unsettled:
@@ -94,52 +115,18 @@ unsettled:
   elements: str
 """
 
-import hashlib
 import json
 import os
-import stat
-import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.wgsdn.fabric.plugins.module_utils import bird, digest, nft, wireguard
+from ansible_collections.wgsdn.fabric.plugins.module_utils.files import write_atomic
+
 # systemd's active states of a unit on its way somewhere else, and how long a write waits them out.
 TRANSITIONAL_STATES = "activating,deactivating,reloading,refreshing"
 SETTLE_SECONDS = 60
-
-
-def _entry(path):
-    """One filesystem entry: what it is, its mode and owner, and its content's digest or link target;
-    with whether it is a directory to descend into."""
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return "missing", False
-    head = f"{stat.S_IFMT(info.st_mode):o} {stat.S_IMODE(info.st_mode):o} {info.st_uid}:{info.st_gid}"
-    if stat.S_ISLNK(info.st_mode):
-        return f"{head} -> {os.readlink(path)}", False
-    if stat.S_ISREG(info.st_mode):
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return f"{head} {digest.hexdigest()}", False
-    return head, stat.S_ISDIR(info.st_mode)
-
-
-def tree_digest(top, skip=()):
-    """SHA-256 over ``top`` and, for a directory, everything under it (links not followed; ``skip`` left out)."""
-    digest = hashlib.sha256()
-    pending = [top]
-    while pending:
-        path = pending.pop()
-        if path in skip:
-            continue
-        entry, directory = _entry(path)
-        digest.update(f"{os.path.relpath(path, top)}\0{entry}\n".encode())
-        if directory:
-            pending.extend(sorted((os.path.join(path, name) for name in os.listdir(path)), reverse=True))
-    return digest.hexdigest()
 
 
 def active_units(module, patterns, states="active"):
@@ -166,12 +153,52 @@ def unsettled_units(module, patterns, wait, interval=0.5):
         time.sleep(interval)
 
 
-def observe(module, paths, patterns, receipt):
-    skip = {receipt} | {os.path.join(os.path.dirname(receipt), name) for name in _temporaries(receipt)}
-    observed = {path: tree_digest(path, skip) for path in paths}
-    units = active_units(module, patterns)
-    observed["active units"] = "unavailable" if units is None else hashlib.sha256("\n".join(units).encode()).hexdigest()
+def observe_live(module, live):
+    """``{name: value}`` of the running state the roles own, each value plain data without key material."""
+
+    def run(argv):
+        return module.run_command(argv)
+
+    found = {}
+    families = live.get("families") or []
+    for name in live.get("interfaces") or []:
+        link = wireguard.live_link(run(["ip", "-j", "link", "show", "dev", name])[1], run(["ip", "-j", "address", "show", "dev", name])[1])
+        found[f"{name} link"] = link
+        rc, out, _err = run(["wg", "showconf", name])
+        state = wireguard.canonical(wireguard.parse_config(out)) if rc == 0 else None
+        if state is not None:
+            state["public_key"] = run(["wg", "show", name, "public-key"])[1].strip()
+            view = wireguard.public_view(state)
+            found[f"{name} peers"] = view.pop("peers")
+            found[f"{name} settings"] = view
+        else:
+            found[f"{name} peers"] = found[f"{name} settings"] = None
+        switches = {}
+        for family in families:
+            try:
+                with open(f"/proc/sys/net/{family}/conf/{name}/forwarding", encoding="ascii") as handle:
+                    switches[family] = handle.read().strip()
+            except OSError:
+                switches[family] = None
+        found[f"{name} forwarding switches"] = switches
+    if live.get("nftables"):
+        found[f"table {nft.TABLE}"] = nft.live(run) if module.get_bin_path("nft") else None
+    if live.get("bird"):
+        rc, out, _err = run(["birdc", "-r", "show", "protocols"]) if module.get_bin_path("birdc") else (1, "", "")
+        ignore = set(live.get("bird_ignore") or [])
+        found["bird protocols"] = {n: on for n, on in bird.enabled(out).items() if n not in ignore} if rc == 0 else None
+    return found
+
+
+def observe(module, key, params):
+    receipt = params["receipt"]
+    skip = {receipt, params["key"]} | {os.path.join(os.path.dirname(receipt), name) for name in _temporaries(receipt)}
+    observed = {path: digest.tree(key, path, skip) for path in params["paths"]}
+    units = active_units(module, params["units"])
+    observed["active units"] = "unavailable" if units is None else digest.mac(key, "\n".join(units))
     observed["kernel wireguard"] = "yes" if os.path.isdir("/sys/module/wireguard") else "no"
+    for name, value in observe_live(module, params["live"]).items():
+        observed[name] = digest.mac(key, json.dumps(value, sort_keys=True))
     return observed, units
 
 
@@ -191,55 +218,39 @@ def read_receipt(path):
         return None
 
 
-def write_receipt(path, content):
-    """Replace ``path`` with ``content`` atomically (0600); False when it already holds exactly that."""
-    try:
-        with open(path, "rb") as handle:
-            if handle.read() == content:
-                return False
-    except OSError:
-        pass
-    directory, base = os.path.split(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{base}.", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return True
-
-
 def main():
     module = AnsibleModule(
         argument_spec={
             "state": {"type": "str", "choices": ["check", "write"], "default": "check"},
-            "desired": {"type": "str"},
+            "desired": {"type": "str", "required": True},
             "paths": {"type": "list", "elements": "path", "default": []},
             "units": {"type": "list", "elements": "str", "default": []},
             "receipt": {"type": "path", "default": "/var/lib/wgsdn/receipt.json"},
+            "key": {"type": "path", "default": "/var/lib/wgsdn/receipt.key", "no_log": False},
+            "live": {"type": "dict", "default": {}},
         },
-        required_if=[("state", "write", ["desired"])],
         supports_check_mode=True,
     )
     params = module.params
-    if params["state"] == "write" and not module.check_mode:
-        # Before observing: the receipt's own directory may be among the observed paths.
-        os.makedirs(os.path.dirname(params["receipt"]), mode=0o700, exist_ok=True)
-    if params["state"] == "write":
+    writing = params["state"] == "write"
+    if writing:
         # A receipt records a settled host: one taken while a unit restarts would not match the next check.
         moving = unsettled_units(module, params["units"], SETTLE_SECONDS)
         if moving:
             units = ", ".join(moving)
             module.warn(f"no receipt written: {units} still changing state after {SETTLE_SECONDS} s; the next site.yml converges this host in full")
             module.exit_json(changed=False, unsettled=moving)
-    observed, units = observe(module, params["paths"], params["units"], params["receipt"])
-    if params["state"] == "check":
-        module.exit_json(changed=False, observed=observed, units=units, receipt=read_receipt(params["receipt"]))
-    content = (json.dumps({"desired": params["desired"], "observed": observed}, indent=1, sort_keys=True) + "\n").encode()
-    changed = read_receipt(params["receipt"]) != json.loads(content) if module.check_mode else write_receipt(params["receipt"], content)
+    # Before observing: the key's directory (the receipt's) may be among the observed paths. A check on a host
+    # without a key compares with a throwaway one: no receipt made with another key can match, which is right.
+    key = digest.host_key(params["key"], create=writing and not module.check_mode)
+    observed, units = observe(module, key, params)
+    desired = digest.mac(key, params["desired"])
+    if not writing:
+        module.exit_json(changed=False, observed=observed, units=units, desired=desired, receipt=read_receipt(params["receipt"]))
+    content = (json.dumps({"desired": desired, "observed": observed}, indent=1, sort_keys=True) + "\n").encode()
+    changed = read_receipt(params["receipt"]) != json.loads(content)
+    if changed and not module.check_mode:
+        write_atomic(params["receipt"], content, 0o600, durable=True)
     module.exit_json(changed=changed, observed=observed, units=units)
 
 

@@ -11,11 +11,13 @@ value (set them as group variables), or the plan is refused.
 GATEWAYS_GROUP = "wgsdn_gateways"
 DEVICES_GROUP = "wgsdn_devices"
 CLIENTS_GROUP = "wgsdn_clients"
+MONITORS_GROUP = "wgsdn_monitors"
 
 GROUPS = {
     GATEWAYS_GROUP: "hosts that relay traffic and speak BGP",
     DEVICES_GROUP: "every other managed member of the overlay",
     CLIENTS_GROUP: "unmanaged peers (phones, laptops): allocated like other hosts, configs exported with a QR code, never connected to",
+    MONITORS_GROUP: "members of the overlay allowed to scrape the exporters (under any `wgsdn_policy`); nobody else may",
 }
 
 # name -> (where, shared, meaning). ``where`` is how the README's table names it.
@@ -43,7 +45,7 @@ VARIABLES = {
     "wgsdn_services": (
         "host var",
         False,
-        "`[{name, address, check}]`: addresses this host serves, announced over BGP while the check (`tcp:PORT`, `http(s)://URL` or a command) passes; "
+        "`[{name, address, check, check_as_root}]`: addresses this host serves, announced over BGP while the check (`tcp:PORT`, `http(s)://URL` or a command, run unprivileged unless `check_as_root: true`) passes; "
         "the same address on several hosts is anycast (routed mode only)",
     ),
     "wgsdn_bgp_peers": (

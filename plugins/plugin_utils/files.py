@@ -12,11 +12,11 @@ the umask does not affect them. Rendered files are not fsynced (they can be
 written again); the state file uses ``write_atomic(..., durable=True)``.
 """
 
-import contextlib
 import dataclasses
 import os
 import stat
-import tempfile
+
+from ansible_collections.wgsdn.fabric.plugins.module_utils.files import write_atomic
 
 
 def parse_mode(value):
@@ -86,35 +86,6 @@ def make_parents(path, mode):
                 raise
         else:
             os.chmod(directory, mode)
-
-
-def write_atomic(path, content, mode, prefix=None, durable=False):
-    """Replace ``path`` with ``content`` and ``mode`` through a temporary file beside it.
-
-    The mode is set before any byte is written (secrets never sit in a wider
-    file). ``durable`` fsyncs the file and then its directory, so the new
-    content survives a crash once this returns.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=prefix or f".{os.path.basename(path)}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(content)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    if durable:
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 def apply(update, directory_mode):

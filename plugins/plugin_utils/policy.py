@@ -27,7 +27,8 @@ stateful filter that saw only one half of a flow.
 
 import re
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import memo, topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import MONITORS_GROUP
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT
@@ -46,6 +47,11 @@ _PORT = re.compile(r"^(tcp|udp)/(\d{1,5})(?:-(\d{1,5}))?$")
 # The fabric's own control plane between link neighbours: never subject to the policy.
 BGP_PORT = 179
 BFD_PORTS = (3784, 4784)  # single hop, multihop
+
+# The comments of the counted drops at the edge (verify and the tests read their counters by them).
+SPOOFED = "spoofed source"
+OUTSIDE = "outside, not invited"
+EXPORTERS_REFUSED = "exporters: monitors only"
 
 # nftables words per IP version.
 _NFT = {4: {"addr": "ip", "type": "ipv4_addr", "icmp": "meta l4proto icmp icmp type echo-request"}}
@@ -181,11 +187,12 @@ def _members(name, plan, groups):
 
 
 def _resolve_side(names, plan, groups, index, field, stands_for):
-    prefixes, hosts = [], []
+    prefixes, hosts, literals = [], [], []
     for name in names:
         prefix = parse_prefix(name, index, field)
         if prefix is not None:
             prefixes.append(prefix)
+            literals.append(str(prefix))
             continue
         members = _members(name, plan, groups)
         if members is None:
@@ -200,7 +207,7 @@ def _resolve_side(names, plan, groups, index, field, stands_for):
     by_version = {4: [], 6: []}
     for net in netaddr.cidr_merge(prefixes):
         by_version[net.version].append(str(net))
-    return {"hosts": hosts, "v4": by_version[4], "v6": by_version[6]}
+    return {"hosts": hosts, "prefixes": literals, "v4": by_version[4], "v6": by_version[6]}
 
 
 def resolve(parsed, plan, groups):
@@ -354,20 +361,31 @@ def _edge_prefixes(plan, host_name):
     return {version: [str(n) for n in merged if n.version == version] for version in (4, 6)}
 
 
-def ruleset(plan, host_name):
-    """One host's ``inet wgsdn`` data for the policy role's template; ``enabled`` false without a policy.
+def ruleset(plan, host_name, exporter_ports=()):
+    """One host's ``inet wgsdn`` data for the policy role's template (``enabled`` false for a client).
 
-    ``sets``: named sets (``name``, ``type``, ``elements``); ``rules``: the
-    policy chain's statements after the stateful and control-plane ones;
-    ``interfaces``: the WireGuard interfaces traffic is filtered from;
-    ``forward``: forward-hook matches that send traffic into the policy chain.
+    Every managed host gets the edge (``edge``): overlay, service and LAN
+    sources accepted only where they can arrive (``antispoof``), traffic from
+    outside the overlay towards it only when it is a reply, the control plane
+    or invited by a rule (``outside``), and with ``wgsdn_metrics`` the
+    ``exporter_ports`` open to the plan's ``monitors`` only (``exporters``). With a ``wgsdn_policy``, also
+    ``policy``: the policy chain's statements after the stateful and
+    control-plane ones (``rules``, ``control``, ``default``) and the
+    forward-hook matches that send traffic into it (``forward``). ``sets``:
+    named sets (``name``, ``type``, ``elements``); ``interfaces``: the host's
+    WireGuard interfaces.
     """
-    policy = plan.get("policy")
-    if not policy or plan["hosts"][host_name]["role"] == CLIENT:
+    if plan["hosts"][host_name]["role"] == CLIENT:
         return {"enabled": False}
-    shared = policy.get("nft") or _nft_rules(policy)
-    sets, statements = list(shared["sets"]), shared["rules"]
-    return _host_ruleset(plan, host_name, policy, sets, statements, _neighbour_addresses(plan, host_name))
+    sets = []
+    result = {"enabled": True, "table": TABLE, "sets": sets, "interfaces": topology.interface_names(plan, host_name)}
+    result["edge"] = _edge(plan, host_name, sets, exporter_ports if plan.get("metrics") else ())
+    policy = plan.get("policy")
+    if policy:
+        shared = policy.get("nft") or _nft_rules(policy)
+        sets.extend(shared["sets"])
+        result["policy"] = _host_policy(plan, host_name, policy, sets, shared["rules"], _neighbour_addresses(plan, host_name))
+    return result
 
 
 def _nft_rules(policy):
@@ -395,8 +413,8 @@ def _nft_rules(policy):
     return {"sets": sets, "rules": statements}
 
 
-def _host_ruleset(plan, host_name, policy, sets, statements, neighbours):
-    """The shared sets and statements joined with this host's control plane, interfaces and forward matches."""
+def _host_policy(plan, host_name, policy, sets, statements, neighbours):
+    """The shared statements joined with this host's control plane and forward matches (sets added to ``sets``)."""
     control = []
     for version in (4, 6):
         if neighbours[version]:
@@ -411,15 +429,83 @@ def _host_ruleset(plan, host_name, policy, sets, statements, neighbours):
             sets.append({"name": f"edge_v{version}", "type": _NFT[version]["type"], "interval": True, "elements": edges[version]})
             forward.append(f"{_NFT[version]['addr']} daddr @edge_v{version}")
     return {
-        "enabled": True,
-        "table": TABLE,
-        "sets": sets,
         "control": control,
         "rules": statements,
         "default": "accept" if policy["default"] == "allow" else "drop",
-        "interfaces": topology.interface_names(plan, host_name),
         "forward": forward,
     }
+
+
+# --- the edge: where the overlay meets what is not the overlay --------------------------------
+
+
+def monitors(plan, groups):
+    """``plan["monitors"]``: the members of the ``wgsdn_monitors`` group, who alone may scrape the exporters."""
+    names = list((groups or {}).get(MONITORS_GROUP, []))
+    for name in names:
+        if name not in plan["hosts"] or plan["hosts"][name]["role"] == CLIENT:
+            raise PlanError(name, MONITORS_GROUP, "a monitor scrapes through the overlay: put it in wgsdn_gateways or wgsdn_devices too")
+    return names
+
+
+def inside_prefixes(plan):
+    """``{4: [...], 6: [...]}``: every source that belongs to the overlay (its prefixes, every declared LAN, every
+    service address), merged; such a source is genuine only where it can arrive (``_edge``)."""
+    prefixes = [netaddr.IPNetwork(n) for n in topology.networks(plan)]
+    for host in plan["hosts"].values():
+        prefixes.extend(netaddr.IPNetwork(p) for p in [*host["subnets"], *service_addresses(host)])
+    merged = netaddr.cidr_merge(prefixes)
+    return {version: [str(n) for n in merged if n.version == version] for version in (4, 6)}
+
+
+def _invited(plan):
+    """``{4: [...], 6: [...]}``: prefixes outside the overlay that a rule allowing traffic names in ``from``."""
+    policy = plan.get("policy") or {"rules": []}
+    found = [netaddr.IPNetwork(p) for rule in policy["rules"] if rule["action"] == "allow" for p in rule["from"].get("prefixes", [])]
+    merged = netaddr.cidr_merge(found)
+    return {version: [str(n) for n in merged if n.version == version] for version in (4, 6)}
+
+
+def _address_set(sets, name, version, elements, interval=True):
+    sets.append({"name": f"{name}_v{version}", "type": _NFT[version]["type"], "interval": interval, "elements": elements})
+    return f"{_NFT[version]['addr']} saddr @{name}_v{version}"
+
+
+def _edge(plan, host_name, sets, exporter_ports):
+    """The statements that guard the overlay's edge on one host (``antispoof``, ``outside``, ``exporters``, ``inside``)."""
+    host = plan["hosts"][host_name]
+    inside = memo.per_plan(plan, "inside_prefixes", inside_prefixes)
+    invited = memo.per_plan(plan, "invited_prefixes", _invited)
+    own = netaddr.cidr_merge([netaddr.IPNetwork(s) for s in host["subnets"]])
+    peers = host.get("bgp_peers", [])
+    watchers = [plan["hosts"][m]["addresses"][f["name"]] for m in plan.get("monitors", []) for f in plan["families"]]
+    antispoof, outside, exporters, toward = [], [], [], []
+    for version in (4, 6):
+        addr = _NFT[version]["addr"]
+        if inside[version]:
+            inside_match = _address_set(sets, "inside", version, inside[version])
+            toward.append(inside_match.replace(" saddr ", " daddr "))
+            lans = [str(n) for n in own if n.version == version]
+            if lans:
+                antispoof.append(
+                    f'{_address_set(sets, "lans", version, lans)} fib saddr . iif oif exists accept comment "this host\'s LANs, on their own interface"'
+                )
+            antispoof.append(f'{inside_match} counter drop comment "{SPOOFED}"')
+            outside.append(f"{inside_match} accept")
+        if invited[version]:
+            outside.append(f'{_address_set(sets, "invited", version, invited[version])} accept comment "invited by wgsdn_policy"')
+        for peer in peers:
+            if netaddr.IPAddress(peer["address"]).version == version:
+                outside.append(f'{addr} saddr {peer["address"]} tcp dport {BGP_PORT} accept comment "{peer["protocol"]}"')
+                outside.append(f'{addr} saddr {peer["address"]} udp dport {{ {", ".join(map(str, BFD_PORTS))} }} accept comment "{peer["protocol"]}"')
+        mine = [a for a in watchers if netaddr.IPAddress(a).version == version]
+        if exporter_ports and mine:
+            ports = ", ".join(str(p) for p in exporter_ports)
+            exporters.append(f"{_address_set(sets, 'monitors', version, sorted(set(mine)), interval=False)} tcp dport {{ {ports} }} accept")
+    if exporter_ports:
+        exporters.append(f'tcp dport {{ {", ".join(str(p) for p in exporter_ports)} }} counter drop comment "{EXPORTERS_REFUSED}"')
+    outside.append(f'counter drop comment "{OUTSIDE}"')
+    return {"antispoof": antispoof, "outside": outside, "exporters": exporters, "toward": toward}
 
 
 # --- verification: expected (decide) against observed (real packets) ----------------------------

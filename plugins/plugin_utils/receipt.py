@@ -21,70 +21,73 @@ Plain Python, no Ansible imports: the action plugin ``wgsdn.fabric.receipt`` gat
 the inputs, the module of the same name observes the host.
 """
 
+import functools
 import hashlib
 import json
 import os
 
-# Variables that decide what the roles do: the overlay contract's and every role's.
-INPUT_PREFIXES = ("wgsdn_", "wireguard_", "bird_", "bfd_", "common_", "services_", "metrics_", "policy_", "plan_")
+import yaml
+
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ROUTED
+
+# Variables of the overlay contract and of the plan: they decide a converge beside each role's own.
+CONTRACT_PREFIXES = ("wgsdn_",)
 
 # Variables that choose how site.yml runs, not what a host gets (rotate_keys.yml's choice
 # of hosts reaches the hosts through the plan's keys, which are hashed).
 RUN_OPTIONS = frozenset({"wgsdn_site_full", "wgsdn_rotate_keys"})
 
-# Where the roles write on a host with their default variables: each entry is
-# hashed whole (a directory recursively: names, types, modes, owners, contents).
-DEFAULT_PATHS = (
-    "/etc/wireguard",
-    "/var/lib/wgsdn",
-    "/etc/bird",
-    "/etc/wgsdn",
-    "/usr/local/lib/wgsdn",
-    "/etc/nftables.d",
-    "/etc/sysctl.d/60-wgsdn-forwarding.conf",
-    "/etc/default/prometheus-node-exporter",
-    "/etc/default/prometheus-bird-exporter",
-    # Unit files, drop-ins and the enablement symlinks of every unit.
-    "/etc/systemd/system",
-    # What is installed: any package change makes the next run a full one.
-    "/var/lib/dpkg/status",
-    # The running forwarding switches (wireguard's sysctl task sets them).
-    "/proc/sys/net/ipv4/ip_forward",
-    "/proc/sys/net/ipv6/conf/all/forwarding",
-)
+# What each role declares it owns, in roles/<role>/meta/wgsdn.yml.
+DECLARATION = os.path.join("meta", "wgsdn.yml")
+DECLARATION_KEYS = ("variables", "paths", "fixed_paths", "runtime_paths", "units", "live")
 
-# Role variables that move one of the paths above: when the inventory sets one, its
-# value is hashed too. tests/unit checks that every role default holding an absolute
-# path is listed here or in RUNTIME_PATH_VARIABLES.
-PATH_VARIABLES = (
-    "bfd_config_file",
-    "bird_config_file",
-    "bird_include_dir",
-    "common_bird_state_dir",
-    "metrics_collector_path",
-    "metrics_peers_file",
-    "policy_ruleset_file",
-    "services_checker",
-    "services_config_dir",
-    "wireguard_state_dir",
-    "wireguard_sysctl_file",
-)
 
-# Paths that change while the fabric runs (the collector's output, BIRD's socket), or
-# that are on the controller: never part of the host's digest.
-RUNTIME_PATH_VARIABLES = ("metrics_textfile_dir", "metrics_bird_socket", "wireguard_client_dir")
+@functools.lru_cache(maxsize=4)
+def declarations(root):
+    """``{role: declaration}`` of every role of the collection at ``root``, each with its defaults (``defaults``)."""
+    result = {}
+    roles = os.path.join(root, "roles")
+    for role in sorted(os.listdir(roles)):
+        path = os.path.join(roles, role, DECLARATION)
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8") as handle:
+            declared = yaml.safe_load(handle) or {}
+        unknown = sorted(set(declared) - set(DECLARATION_KEYS))
+        if unknown:
+            raise ValueError(f"{path}: unknown key(s) {', '.join(unknown)}")
+        with open(os.path.join(roles, role, "defaults", "main.yml"), encoding="utf-8") as handle:
+            defaults = yaml.safe_load(handle) or {}
+        result[role] = {key: tuple(declared.get(key) or ()) for key in DECLARATION_KEYS} | {"defaults": defaults}
+    return result
 
-# The units the roles run (systemd patterns): the set of them that is active is hashed.
-UNIT_PATTERNS = (
-    "wg-quick@*",
-    "bird.service",
-    "wgsdn-*",
-    "prometheus-node-exporter.service",
-    "prometheus-bird-exporter.service",
-)
 
-# What a converge's result is kept as on the host (outside every hashed path's digest).
+def _union(declared, key):
+    return sorted({item for role in declared.values() for item in role[key]})
+
+
+def input_prefixes(declared):
+    """Prefixes of the variables that decide a converge: the contract's and every role's."""
+    return tuple(CONTRACT_PREFIXES) + tuple(_union(declared, "variables"))
+
+
+def units(declared):
+    """The unit patterns whose active set is observed."""
+    return _union(declared, "units")
+
+
+def live(declared):
+    """The kinds of running state observed beside the files."""
+    return _union(declared, "live")
+
+
+# What a converge's result is kept as on the host, and the host's digest key (both outside every hashed path's digest).
 RECEIPT_FILE = "/var/lib/wgsdn/receipt.json"
+KEY_FILE = "/var/lib/wgsdn/receipt.key"
+
+# Observed parts of a host that are not paths: the wording of their reasons.
+HOST_FACTS = ("active units", "kernel wireguard")
 
 # Parts of the collection whose change changes what a converge does.
 CODE_DIRECTORIES = ("roles", "plugins", "playbooks")
@@ -101,15 +104,22 @@ def _sorted_or_str(value):
     return str(value)
 
 
-def inputs(variables):
+def inputs(variables, declared):
     """The variables of ``variables`` that decide a converge (the plan excepted), by name."""
-    return {name: value for name, value in variables.items() if name.startswith(INPUT_PREFIXES) and name != "wgsdn_plan" and name not in RUN_OPTIONS}
+    prefixes = input_prefixes(declared)
+    return {name: value for name, value in variables.items() if name.startswith(prefixes) and name != "wgsdn_plan" and name not in RUN_OPTIONS}
 
 
-def paths(variables):
-    """The paths to observe on a host: the defaults and the ones the inventory moved roles' files to."""
-    moved = [variables[name] for name in PATH_VARIABLES if isinstance(variables.get(name), str) and variables[name].startswith("/")]
-    return sorted(set(DEFAULT_PATHS) | set(moved))
+def paths(variables, declared):
+    """The paths to observe on a host: what the roles declare, path variables at the value the inventory gives them."""
+    found = set()
+    for role in declared.values():
+        found.update(role["fixed_paths"])
+        for name in role["paths"]:
+            value = variables.get(name, role["defaults"].get(name))
+            if isinstance(value, str) and value.startswith("/"):
+                found.add(value)
+    return sorted(found)
 
 
 def code_digest(root):
@@ -130,8 +140,8 @@ def code_digest(root):
 
 
 def desired_digest(plan, variables, code):
-    """SHA-256 of what decides a converge: the whole plan, the deciding variables, the collection's code."""
-    return hashlib.sha256(_canonical({"plan": plan, "inputs": inputs(variables), "code": code})).hexdigest()
+    """SHA-256 of what decides a converge: the whole plan, the deciding variables (from ``inputs``), the collection's code."""
+    return hashlib.sha256(_canonical({"plan": plan, "inputs": variables, "code": code})).hexdigest()
 
 
 def differences(receipt, desired, observed):
@@ -146,5 +156,21 @@ def differences(receipt, desired, observed):
     before = receipt["observed"]
     for name in sorted(set(before) | set(observed)):
         if before.get(name) != observed.get(name):
-            reasons.append(f"{name} is not as the last converge left it")
+            on_disk = name.startswith("/") or name in HOST_FACTS
+            reasons.append(f"{name} {'is not as the last converge left it' if on_disk else 'changed since the last converge'}")
     return reasons
+
+
+def live_arguments(plan, host_name, kinds):
+    """What of a host's running state the receipt module observes, from the plan: the ``kinds`` the roles declare."""
+    host = plan["hosts"][host_name]
+    found = {}
+    if "wireguard" in kinds:
+        found["interfaces"] = topology.interface_names(plan, host_name)
+        found["families"] = [family["name"] for family in plan["families"]]
+    if "bird" in kinds and plan["mode"] == ROUTED:
+        found["bird"] = True
+        found["bird_ignore"] = [service["protocol"] for service in host.get("services", [])]
+    if "nftables" in kinds:
+        found["nftables"] = True
+    return found

@@ -23,6 +23,7 @@ def compute_plan(gateways, devices, hostvars, state_file, prune=False, write=Tru
         validate.check_allocation(plan)
         # groups: the inventory's group membership (Ansible's ``groups``), which policy rules may name.
         plan["policy"] = policy.resolve(parsed_policy, plan, groups)
+        plan["monitors"] = policy.monitors(plan, groups)
         if changed and write:
             state_file.save(new_state)
     return plan

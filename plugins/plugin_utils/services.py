@@ -27,11 +27,12 @@ netaddr = optional("netaddr")
 
 VARIABLE = "wgsdn_services"
 PROTOCOL_PREFIX = "wgsdn_svc_"  # bird.conf's kernel export rejects these protocols' routes (announced, never installed)
-_FIELDS = {"name", "address", "check"}
+_FIELDS = {"name", "address", "check", "check_as_root"}
 
 
 def parse_services(value, host, families):
-    """The services of one host, as plan data: ``name``, ``address``, ``prefix``, ``family``, ``protocol``, ``check``."""
+    """The services of one host, as plan data: ``name``, ``address``, ``prefix``, ``family``, ``protocol``, ``check``,
+    ``check_as_root`` (a check runs unprivileged unless the service opts in)."""
     if value is None:
         return []
     result = []
@@ -45,9 +46,16 @@ def parse_services(value, host, families):
                 "family": family.name,
                 "protocol": PROTOCOL_PREFIX + name.replace("-", "_"),
                 "check": parse_check(item.get("check"), host, name),
+                "check_as_root": _parse_root(item.get("check_as_root", False), host, name),
             }
         )
     return result
+
+
+def _parse_root(value, host, name):
+    if not isinstance(value, bool):
+        raise PlanError(host, VARIABLE, f"service '{name}': check_as_root must be true or false, not {value!r}")
+    return value
 
 
 def parse_check(value, host, name):

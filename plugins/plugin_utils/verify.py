@@ -85,6 +85,7 @@ def probes(plan, host_name):
         # External BGP sessions (wgsdn_bgp_peers) with their route counts, when the host has any.
         "external": [f"birdc show protocols all {p['protocol']}" for p in host.get("bgp_peers", [])] if host["speaks_bgp"] else [],
         "tcp": policy.probes(plan, host_name),  # under a wgsdn_policy: TCP ports to try on every other host
+        "interfaces": topology.interface_names(plan, host_name),  # compared with their files (drift)
     }
 
 
@@ -120,9 +121,11 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
     """A readable report and the list of problems for one host.
 
     ``observed``: ``handshakes``, ``protocols``, ``bfd``, ``routes`` and
-    ``ping`` (command outputs, the BIRD ones empty outside routed mode) and
-    ``interfaces`` (names of the host's WireGuard interfaces). ``device_bgp``:
-    the bird role's ``bird_device_bgp`` (devices learn routes over BGP).
+    ``ping`` (command outputs, the BIRD ones empty outside routed mode),
+    ``interfaces`` (names of the host's WireGuard interfaces) and ``drift``
+    (where the running state is not what the host's files make: the table
+    ``inet wgsdn``, a WireGuard interface). ``device_bgp``: the bird role's
+    ``bird_device_bgp`` (devices learn routes over BGP).
     """
     now = now or time.time()
     problems = []
@@ -156,9 +159,11 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
         uplinks = topology.uplink_sessions(plan, host_name) if device_bgp else []
         for session in topology.bgp_neighbors(plan, host_name) + uplinks:
             state, info = protocols.get(session["name"], ("absent", ""))
+            # BIRD shows a protocol someone disabled (birdc disable) as "down"; a dead neighbour is "start".
+            said = info or ("disabled" if state == "down" else state)
             if info != "Established":
-                problems.append(f"BGP {session['name']} with {session['peer']} is {info or state}")
-            report.append(f"  BGP {session['name']} ({session['peer']} {session['neighbor']}): {info or state}")
+                problems.append(f"BGP {session['name']} with {session['peer']} is {said}")
+            report.append(f"  BGP {session['name']} ({session['peer']} {session['neighbor']}): {said}")
         problems.extend(_reflector_check(plan, host_name, protocols, report))
         sessions = parse_bfd_sessions(observed.get("bfd"))
         for neighbor in topology.bfd_neighbors(plan, host_name):
@@ -175,6 +180,10 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
         report.extend(external_report)
         problems.extend(external_problems)
         problems.extend(_leftover_check(plan, host_name, protocols, sessions, observed, report, device_bgp))
+
+    drift = list(observed.get("drift") or [])
+    problems.extend(f"running state is not what its files make: {d}" for d in drift)
+    report.append(f"  running state: {'; '.join(drift) if drift else 'as its files make it'}")
 
     ping = parse_ping(observed.get("ping"))
     # Under a wgsdn_policy: expected against observed, ICMP and TCP; a denied address failing its ping is as it should be.

@@ -6,10 +6,12 @@
 #            whatever is in flight
 #   lift     undo the recorded drain, then wait until PROTOCOLS are Established and the BFD
 #            sessions with PEERS are Up again
-#   recover  (every converge) undo a drain an interrupted rotation left behind, and reconfigure
-#            BIRD when a configuration file is newer than its last reconfiguration (a run killed
-#            between writing a file and reloading BIRD)
-# Prints what it changed; nothing when there was nothing to do.
+#   recover  (every converge) undo a drain an interrupted rotation left behind, enable the
+#            protocols someone disabled (`birdc disable`) but those in PROTOCOLS, which service
+#            checkers turn on and off, and reconfigure BIRD when a configuration file is newer than
+#            its last reconfiguration (a run killed between writing a file and reloading BIRD)
+#   check    say what recover would do, and do nothing (check mode)
+# Prints what it changed (or would); nothing when there was nothing to do.
 set -euo pipefail
 action=$1 dir=$2 protocols=${3:-} interfaces=${4:-} peers=${5:-}
 config=/etc/bird/bird.conf include_dir=/etc/bird/bird.d
@@ -67,9 +69,24 @@ lift)
   for p in $(words "$protocols"); do wait_for "$p to be Established" 120 established "$p"; done
   for a in $(words "$peers"); do wait_for "the BFD session with $a to come up" 120 bfd_up "$a"; done
   ;;
-recover)
+recover | check)
   command -v birdc >/dev/null && systemctl is-active --quiet bird || exit 0
-  lift_recorded
+  if [ "$action" = check ]; then
+    [ ! -e "$dir/drain" ] || echo "would lift the drain of $(head -n 1 "$dir/drain")"
+  else
+    lift_recorded
+  fi
+  # A protocol BIRD shows as "down" was disabled: by hand, a drain, or its service checker.
+  for p in $(birdc -r show protocols | awk 'NR > 2 && $4 == "down" { print $1 }'); do
+    [[ ",$protocols," == *",$p,"* ]] && continue
+    if [ "$action" = check ]; then
+      echo "would enable $p (disabled)"
+    else
+      birdc enable "$p" >/dev/null
+      echo "enabled $p (disabled)"
+    fi
+  done
+  [ "$action" = recover ] || exit 0
   last=$(birdc -r show status | sed -n 's/^Last reconfiguration on //p')
   if [ -n "$last" ] && [ -n "$(find "$config" "$include_dir" -maxdepth 1 -name '*.conf' -newermt "$last" 2>/dev/null)" ]; then
     out=$(birdc configure)

@@ -68,6 +68,27 @@ do
     ln -sf /dev/null "/etc/systemd/system/$u"
 done
 
+# Docker mounts /proc/sys read-only; a real host has it writable, and the roles mend
+# per-interface forwarding switches there (the drift tests turn one off by hand). The
+# container has its own network namespace, so net.* writes stay inside it; the units that
+# would write host-wide sysctls (systemd-sysctl) stay masked above.
+cat > /etc/systemd/system/wgsdn-proc-sys-rw.service <<'UNIT'
+[Unit]
+Description=Writable /proc/sys, as on a host (test image)
+DefaultDependencies=no
+Before=sysinit.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/mount -o remount,rw /proc/sys
+
+[Install]
+WantedBy=sysinit.target
+UNIT
+mkdir -p /etc/systemd/system/sysinit.target.wants
+ln -sf /etc/systemd/system/wgsdn-proc-sys-rw.service /etc/systemd/system/sysinit.target.wants/
+
 # Boot into multi-user (no graphical target), with a fresh machine-id per container.
 ln -sf /lib/systemd/system/multi-user.target /etc/systemd/system/default.target
 : > /etc/machine-id

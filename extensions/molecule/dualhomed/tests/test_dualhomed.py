@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 import pytest
-from wgsdn_testkit import bird, fabric, ping, routed, scenario
-from wgsdn_testkit.docker import docker, docker_exec
-from wgsdn_testkit.playbooks import ROOT, playbook
+from wgsdn_testkit import bird, edge, fabric, ping, routed, scenario
+from wgsdn_testkit.docker import docker, docker_exec, underlay
+from wgsdn_testkit.playbooks import ROOT, converge_reasons, playbook, recap
 
 DUAL, FAR = "dh-device1", "dh-device2"
 # family -> (device1's address, device2's address, host prefix length, gateway1's and gateway2's addresses)
@@ -171,14 +171,20 @@ def test_allowed_tcp_passes_with_its_replies_and_denied_tcp_is_dropped_both_ways
     assert _connect(GW1, FAMILIES["IPv4"][1], 22) == ""  # gateway1 is not in admins
 
 
-def test_a_lan_behind_device2_is_filtered_at_device2():
+def _lan_host():
+    """A host on device2's IPv6 LAN: a network namespace on its LAN bridge."""
     docker_exec(
         FAR,
+        f"ip link show lan0 >/dev/null 2>&1 || {{ ip link add lan0 type bridge && ip -6 address add {LAN6}/64 dev lan0 nodad && ip link set lan0 up; }}; "
         "ip netns list | grep -q lanhost || { ip netns add lanhost && ip link add veth-lan type veth peer name veth-host "
         "&& ip link set veth-host netns lanhost && ip link set veth-lan master lan0 up "
         f"&& ip -n lanhost address add {LAN_HOST}/64 dev veth-host nodad && ip -n lanhost link set veth-host up "
         f"&& ip -n lanhost link set lo up && ip -n lanhost route add default via {LAN6}; }}",
     )
+
+
+def test_a_lan_behind_device2_is_filtered_at_device2():
+    _lan_host()
     _listen(FAR, [22, 23], netns="lanhost")
     assert fabric.wait_for("device1 pings the LAN host", lambda: ping.ping_all(scenario.host(ADMIN), [LAN_HOST]) == {LAN_HOST: 0}, timeout=20)
     before = _default_drops(FAR)
@@ -318,3 +324,118 @@ def test_a_paused_device_is_withdrawn_within_a_second(family):
     finally:
         subprocess.run(["docker", "unpause", FAR], check=False, capture_output=True)
     fabric.wait_for(f"gateway1's route to {far} back", lambda: fabric.kernel_route(observer, f"{far}/{length}"), timeout=60, interval=0.2)
+
+
+# --- the edge: spoofed sources from outside (issue 29) ------------------------------------------
+
+FAR_V4, FAR_V6 = FAMILIES["IPv4"][1], FAMILIES["IPv6"][1]
+DUAL_V6 = FAMILIES["IPv6"][0]
+
+
+def _attack(sender, src, dst, victim, guard, netns=None):
+    """Spoofed UDP datagrams and TCP SYNs from ``sender``: ``(what reached victim, what guard's table dropped as spoofed)``."""
+    before = edge.counted(guard, edge.SPOOFED)
+    listener = edge.Listener(victim, src, dst, seconds=6)
+    edge.send(sender, src, dst, 50, netns=netns)
+    return listener.counts(), edge.counted(guard, edge.SPOOFED) - before
+
+
+def test_spoofed_overlay_sources_from_the_underlay_or_a_lan_reach_nobody():
+    """An outsider on the underlay takes device1's IPv4 overlay address and sends to device2 through
+    gateway3; a host on device2's LAN takes device1's IPv6 overlay address and sends to device2
+    itself. Under a policy that lets device1 (admins) reach device2, none of it may arrive."""
+    network, gateway3 = underlay(GW3)
+    outsider = edge.Outsider("dh-outsider", network)
+    try:
+        outsider.take(DUAL_V4, gateway3)
+        underlay_seen, underlay_dropped = _attack(outsider.name, DUAL_V4, FAR_V4, FAR, GW3)
+    finally:
+        outsider.remove()
+    _lan_host()
+    docker_exec(FAR, f"ip -n lanhost address show dev veth-host | grep -q '{DUAL_V6}/' || ip -n lanhost address add {DUAL_V6}/128 dev veth-host nodad")
+    lan_seen, lan_dropped = _attack(FAR, DUAL_V6, FAR_V6, FAR, FAR, netns="lanhost")
+    print(f"MEASUREMENT spoofed from the underlay (as {DUAL_V4} to {FAR_V4} via gateway3): arrived {underlay_seen}, gateway3 dropped {underlay_dropped}")
+    print(f"MEASUREMENT spoofed from device2's LAN (as {DUAL_V6} to {FAR_V6}): arrived {lan_seen}, device2 dropped {lan_dropped}")
+    assert underlay_seen == {"udp": 0, "tcp": 0} and underlay_dropped >= 100, (underlay_seen, underlay_dropped)
+    assert lan_seen == {"udp": 0, "tcp": 0} and lan_dropped >= 100, (lan_seen, lan_dropped)
+    # The LAN's own addresses still come in on the LAN: device2 stands for its LAN (rules[0], ICMP).
+    assert ping.ping_all(scenario.host(ADMIN), [LAN_HOST]) == {LAN_HOST: 0}
+    docker_exec(FAR, f"ip -n lanhost address del {DUAL_V6}/128 dev veth-host")
+
+
+# --- live drift healed by one plain converge (issue 27) -------------------------------------------
+
+
+def _key(container, interface):
+    return docker_exec(container, f"wg show {interface} public-key").strip()
+
+
+def _drifts():
+    """Each drift: (host, what, how to apply it, whether it is healed). Applied together, on different hosts."""
+    device2_key = _key(FAR, "wg-gateway3")
+    return [
+        ("dh-device1", "table inet wgsdn deleted", "nft delete table inet wgsdn",
+         lambda: docker_exec(ADMIN, "nft list table inet wgsdn >/dev/null && echo ok", check=False).strip() == "ok"),
+        ("dh-device2", "Debian's nftables restarted (flush ruleset)", "systemctl restart nftables",
+         lambda: "table inet wgsdn" in docker_exec(FAR, "nft list tables")),
+        ("dh-gateway1", "tunnel wg-gateway2 deleted", "ip link del wg-gateway2",
+         lambda: "UP" in docker_exec(GW1, "ip -br link show wg-gateway2", check=False)),
+        ("dh-gateway2", "tunnel wg-gateway3 set down", "ip link set wg-gateway3 down",
+         lambda: ",UP" in docker_exec("dh-gateway2", "ip -br link show wg-gateway3", check=False)),
+        ("dh-gateway3", "device2's peer removed from wg0", f"wg set wg0 peer {device2_key} remove",
+         lambda: device2_key in docker_exec(GW3, "wg show wg0 peers")),
+        ("dh-gateway3", "BGP session with gateway1 disabled", "birdc disable bgp_dh_gateway1",
+         lambda: " down " not in docker_exec(GW3, "birdc show protocols bgp_dh_gateway1")),
+        ("dh-gateway2", "IPv6 forwarding off on wg0", "echo 0 > /proc/sys/net/ipv6/conf/wg0/forwarding",
+         lambda: docker_exec("dh-gateway2", "cat /proc/sys/net/ipv6/conf/wg0/forwarding").strip() == "1"),
+        ("dh-device2", "address 10.0.0.12 removed from wg-gateway3", "ip -4 address del 10.0.0.12 peer 10.0.0.3/32 dev wg-gateway3",
+         lambda: "10.0.0.12" in docker_exec(FAR, "ip -4 -br address show dev wg-gateway3")),
+    ]  # fmt: skip
+
+
+def test_live_drift_is_healed_by_one_plain_converge():
+    """Drift that touches no file, applied by hand on five hosts at once: one plain site.yml heals
+    all of it (saying why each host converges), the policy's flows are as it says again, and the
+    next site.yml has nothing to do."""
+    fabric.wait_for("steady state", _all_recovered, timeout=90)
+    drifts = _drifts()
+    for name, _what, command, _healed in drifts:
+        docker_exec(name, command)
+    time.sleep(1)
+    run = playbook("-i", scenario.inventory(), ROOT / "playbooks" / "site.yml", merge_output=True, timeout=900)
+    reasons = converge_reasons(run.out)
+    for name, what, _command, healed in drifts:
+        print(f"DRIFT {name}: {what}: {'healed' if healed() else 'LEFT'}; the run said: {reasons.get(name)}")
+    assert run.returncode == 0, run.out[-4000:]
+    assert [what for _name, what, _command, healed in drifts if not healed()] == []
+    assert set(reasons) == {"dh-device1", "dh-gateway1", "dh-gateway2", "dh-gateway3", "dh-device2"}, reasons
+    assert "table inet wgsdn changed since the last converge" in reasons["dh-device1"]
+    assert "bird protocols changed since the last converge" in reasons["dh-gateway3"]
+    assert "wg0 peers changed since the last converge" in reasons["dh-gateway3"]
+    assert "wg0 forwarding switches changed since the last converge" in reasons["dh-gateway2"]
+    fabric.wait_for("steady state after the repair", _all_recovered, timeout=120)
+    _listen(FAR, [22, 23])
+    assert _connect(ADMIN, FAR_V4, 22) == "pong-22"  # rules[1]
+    assert _connect(ADMIN, FAR_V4, 23) == ""  # default deny
+    assert _connect(FAR, DUAL_V4, 22) == ""
+    noop = playbook("-i", scenario.inventory(), ROOT / "playbooks" / "site.yml", merge_output=True, timeout=600)
+    assert noop.returncode == 0 and converge_reasons(noop.out) == {}, noop.out[-3000:]
+    assert all(row["changed"] == 0 for row in recap(noop.out).values()), recap(noop.out)
+
+
+def test_a_kernel_route_deleted_by_hand_is_back_within_birds_scan():
+    """Kernel routes are BIRD's to restore: its kernel protocol rescans the table every
+    bird_kernel_scan_time seconds (10) and puts back what it exported."""
+    prefix = f"{FAR_V4}/32"
+    fabric.wait_for("gateway1's route to device2", lambda: fabric.kernel_route(scenario.host(GW1), prefix), timeout=60)
+    docker_exec(GW1, f"ip route del {prefix} proto bird")
+    start = time.monotonic()
+    fabric.wait_for("the route back", lambda: fabric.kernel_route(scenario.host(GW1), prefix), timeout=15, interval=0.2)
+    print(f"MEASUREMENT a deleted kernel route was back after {time.monotonic() - start:.1f} s")
+
+
+def test_a_service_check_runs_unprivileged():
+    """device2's check passes only when it does not run as root: the service is announced, so it does not."""
+    route = fabric.wait_for("gateway1's route to device2's service", lambda: fabric.kernel_route(scenario.host(GW1), "10.0.0.80/32"), timeout=60)
+    assert "10.0.0.80" in route
+    assert "RUN_AS=wgsdn-check" in docker_exec(FAR, "cat /etc/wgsdn/services/web.conf")

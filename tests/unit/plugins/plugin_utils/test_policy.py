@@ -106,7 +106,8 @@ def test_absent_policy_lets_everyone_reach_everyone():
     with tempfile.TemporaryDirectory() as directory:
         plan = compute_plan(gateways, devices, hostvars, StateFile(f"{directory}/s.json"), groups=GROUPS)
     assert plan["policy"] is None
-    assert policy.ruleset(plan, "gateway1") == {"enabled": False}
+    ruleset = policy.ruleset(plan, "gateway1")
+    assert ruleset["enabled"] and "policy" not in ruleset  # the edge only
     assert policy.decide(plan["policy"], plan, "device1", "device4", "tcp/22")["allowed"]
 
 
@@ -132,7 +133,7 @@ def test_a_host_stands_for_its_subnets_and_a_prefix_for_itself():
     assert not policy.decide(plan["policy"], plan, "192.168.11.7", "192.168.4.20", "tcp/9100")["allowed"]
     # The LAN behind device4 is filtered on device4's forward hook.
     ruleset = policy.ruleset(plan, "device4")
-    assert "ip daddr @edge_v4" in ruleset["forward"]
+    assert "ip daddr @edge_v4" in ruleset["policy"]["forward"]
     assert next(s for s in ruleset["sets"] if s["name"] == "edge_v4")["elements"] == ["192.168.4.0/24"]
 
 
@@ -142,7 +143,7 @@ def test_clients_are_filtered_at_their_gateway_and_run_no_ruleset():
     gateway = policy.ruleset(plan, "gateway2")
     assert next(s for s in gateway["sets"] if s["name"] == "edge_v4")["elements"] == ["10.0.0.21/32"]
     assert "10.0.0.21" not in str(next(s for s in gateway["sets"] if s["name"] == "neighbours_v4"))  # a client speaks no BGP
-    assert policy.ruleset(plan, "gateway1")["forward"] == []  # not its client
+    assert policy.ruleset(plan, "gateway1")["policy"]["forward"] == []  # not its client
     assert policy.decide(plan["policy"], plan, "phone", "device1", "tcp/22")["allowed"]
     assert policy.decide(plan["policy"], plan, "device1", "phone", "icmp")["allowed"]
     assert not policy.decide(plan["policy"], plan, "device2", "phone", "icmp")["allowed"]
@@ -167,8 +168,8 @@ def test_control_plane_passes_before_any_rule():
     ruleset = policy.ruleset(plan, "gateway1")
     neighbours = next(s for s in ruleset["sets"] if s["name"] == "neighbours_v4")["elements"]
     assert neighbours == ["10.0.0.1", "10.0.0.3", "10.0.0.5"]  # device1, device2, gateway2
-    assert ruleset["control"] == ["ip saddr @neighbours_v4 tcp dport 179 accept", "ip saddr @neighbours_v4 udp dport { 3784, 4784 } accept"]
-    assert ruleset["rules"] == [] and ruleset["default"] == "drop"
+    assert ruleset["policy"]["control"] == ["ip saddr @neighbours_v4 tcp dport 179 accept", "ip saddr @neighbours_v4 udp dport { 3784, 4784 } accept"]
+    assert ruleset["policy"]["rules"] == [] and ruleset["policy"]["default"] == "drop"
     assert ruleset["interfaces"] == ["wg0", "wg-gateway2"]
 
 
@@ -191,7 +192,7 @@ def test_ruleset_size_follows_rules_not_hosts():
     ]
     small = policy.ruleset(_plan(rules), "gateway1")
     assert [s["name"] for s in small["sets"] if s["name"].startswith("s")] == ["s0_v4", "s1_v4"]
-    assert len(small["rules"]) == 4  # tcp, udp, icmp, everything
+    assert len(small["policy"]["rules"]) == 4  # tcp, udp, icmp, everything
 
 
 # --- properties: decide() agrees with the nftables statements ---------------------------------
@@ -200,7 +201,7 @@ def test_ruleset_size_follows_rules_not_hosts():
 def _interpret(ruleset, source, destination, protocol, port):
     """First-match evaluation of the ``overlay`` chain the template prints: 'accept' or 'drop'."""
     sets = {s["name"]: [netaddr.IPNetwork(e) for e in s["elements"]] for s in ruleset["sets"]}
-    for statement in ruleset["rules"] + [ruleset["default"]]:
+    for statement in ruleset["policy"]["rules"] + [ruleset["policy"]["default"]]:
         words = statement.split(' comment "')[0]
         verdict = words.split()[-1]
         ok = True
@@ -241,7 +242,7 @@ def test_decide_agrees_with_the_nftables_rules(rules, default, flows):
         decision = policy.decide(plan["policy"], plan, src, dst, (protocol, None if protocol == "icmp" else port))
         address = {n: netaddr.IPAddress(h["address"]) for n, h in plan["hosts"].items()}
         verdict = _interpret(ruleset, address.get(src) or netaddr.IPAddress(src), address.get(dst) or netaddr.IPAddress(dst), protocol, port)
-        assert decision["allowed"] == (verdict == "accept"), (src, dst, protocol, port, decision, ruleset["rules"])
+        assert decision["allowed"] == (verdict == "accept"), (src, dst, protocol, port, decision, ruleset["policy"]["rules"])
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -308,3 +309,57 @@ def test_the_diagram_shows_the_policy():
     assert '"wgsdn_policy" [shape=note' in dot and "wgsdn_policy: default deny\\lrules[0] (allow admins -> device2: tcp/22, icmp)\\l" in dot
     assert "rules[0] (allow admins -&gt; device2: tcp/22, icmp)" in mermaid
     assert "wgsdn_policy" not in diagram.render(dict(plan, policy=None), "dot")
+
+
+# --- the edge: anti-spoofing, outside to inside, the exporters -------------------------------------
+
+
+def _set(ruleset, name):
+    return next(s for s in ruleset["sets"] if s["name"] == name)["elements"]
+
+
+def test_every_source_of_the_overlay_is_accepted_only_where_it_can_arrive():
+    plan = _plan(None, raw={"default": "allow", "rules": []})
+    device4, gateway1 = policy.ruleset(plan, "device4"), policy.ruleset(plan, "gateway1")
+    # The overlay, every declared LAN and service address belong to the overlay, on every host alike.
+    assert _set(gateway1, "inside_v4") == _set(device4, "inside_v4") == ["10.0.0.0/24", "192.168.4.0/24"]
+    assert gateway1["edge"]["antispoof"] == ['ip saddr @inside_v4 counter drop comment "spoofed source"']
+    # device4's own LAN is genuine on the interface its route points to, and only there.
+    assert device4["edge"]["antispoof"][0].startswith("ip saddr @lans_v4 fib saddr . iif oif exists accept")
+    assert _set(device4, "lans_v4") == ["192.168.4.0/24"]
+    assert device4["edge"]["antispoof"][-1] == gateway1["edge"]["antispoof"][0]
+
+
+def test_from_outside_only_replies_the_peers_control_plane_and_invited_prefixes_enter():
+    plan = _plan(
+        [{"from": ["192.168.10.0/24", "device1"], "to": ["device4"], "ports": ["tcp/22"]}, {"from": ["172.16.0.0/12"], "to": ["device4"], "action": "deny"}]
+    )
+    edge = policy.ruleset(plan, "gateway1")["edge"]
+    assert edge["outside"] == [
+        "ip saddr @inside_v4 accept",
+        'ip saddr @invited_v4 accept comment "invited by wgsdn_policy"',
+        'counter drop comment "outside, not invited"',
+    ]
+    assert _set(policy.ruleset(plan, "gateway1"), "invited_v4") == ["192.168.10.0/24"]  # a deny rule invites nobody
+    assert edge["toward"] == ["ip daddr @inside_v4"]
+    assert "invited_v4" not in str(policy.ruleset(_plan([]), "gateway1")["sets"])
+
+
+def test_the_exporters_answer_the_monitors_only():
+    plan = _plan([], groups={**GROUPS, "wgsdn_monitors": ["device1"]})
+    assert plan["monitors"] == ["device1"]
+    assert policy.ruleset(plan, "device2", exporter_ports=[9100, 9324])["edge"]["exporters"] == []  # no wgsdn_metrics
+    plan["metrics"] = True
+    ruleset = policy.ruleset(plan, "device2", exporter_ports=[9100, 9324])
+    assert ruleset["edge"]["exporters"] == [
+        "ip saddr @monitors_v4 tcp dport { 9100, 9324 } accept",
+        'tcp dport { 9100, 9324 } counter drop comment "exporters: monitors only"',
+    ]
+    assert _set(ruleset, "monitors_v4") == ["10.0.0.1"]
+
+
+def test_a_monitor_must_be_a_member_of_the_overlay():
+    with pytest.raises(PlanError, match="host 'phone', variable 'wgsdn_monitors': a monitor scrapes through the overlay"):
+        _plan([], groups={**GROUPS, "wgsdn_monitors": ["phone"]})
+    with pytest.raises(PlanError, match="host 'prometheus', variable 'wgsdn_monitors'"):
+        _plan([], groups={**GROUPS, "wgsdn_monitors": ["prometheus"]})

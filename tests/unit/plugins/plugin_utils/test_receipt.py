@@ -1,17 +1,15 @@
 """What decides a converge, and why a host must converge again (plugin_utils/receipt.py)."""
 
-import fnmatch
 import pathlib
 
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import receipt
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
-DEFAULTS = {name: value for path in sorted(ROOT.glob("roles/*/defaults/main.yml")) for name, value in (yaml.safe_load(path.read_text()) or {}).items()}
+DECLARED = receipt.declarations(str(ROOT))
 OBSERVED = {"/etc/bird": "a" * 64, "active units": "b" * 64, "kernel wireguard": "yes"}
 
 
@@ -26,7 +24,7 @@ def test_inputs_are_the_overlay_and_role_variables_without_the_plan_and_run_opti
         "inventory_hostname": "g1",
         "_bird_settings": {},
     }
-    assert receipt.inputs(variables) == {"wgsdn_network": "10.0.0.0/24", "bird_bfd": False, "policy_unit": "x.service"}
+    assert receipt.inputs(variables, DECLARED) == {"wgsdn_network": "10.0.0.0/24", "bird_bfd": False, "policy_unit": "x.service"}
 
 
 def test_desired_digest_changes_with_the_plan_a_variable_and_the_code():
@@ -35,7 +33,8 @@ def test_desired_digest_changes_with_the_plan_a_variable_and_the_code():
     assert receipt.desired_digest({"hosts": {"g1": {"address": "10.0.0.2"}}}, variables, "code") != base
     assert receipt.desired_digest(plan, {"bird_bfd": False}, "code") != base
     assert receipt.desired_digest(plan, variables, "other code") != base
-    assert receipt.desired_digest(plan, {**variables, "ansible_host": "x", "wgsdn_site_full": True}, "code") == base
+    unrelated = receipt.inputs({**variables, "ansible_host": "x", "wgsdn_site_full": True}, DECLARED)
+    assert receipt.desired_digest(plan, unrelated, "code") == base
 
 
 @given(st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=8), st.lists(st.integers(), max_size=3)), max_size=8))
@@ -45,33 +44,33 @@ def test_desired_digest_does_not_depend_on_mapping_order(plan):
 
 
 def test_paths_add_the_ones_the_inventory_moved():
-    moved = receipt.paths({"services_config_dir": "/opt/wgsdn/services", "bird_config_file": "relative.conf", "wgsdn_network": "/24"})
-    assert "/opt/wgsdn/services" in moved
+    moved = receipt.paths({"services_config_dir": "/opt/wgsdn/services", "bird_config_file": "relative.conf", "wgsdn_network": "/24"}, DECLARED)
+    assert "/opt/wgsdn/services" in moved and "/etc/wgsdn/services" not in moved
     assert "relative.conf" not in moved and "/24" not in moved
-    assert set(receipt.DEFAULT_PATHS) <= set(moved)
+    assert "/etc/bird/bird.d" in moved and "/etc/wireguard" in moved
 
 
-def test_every_role_path_default_is_observed_or_declared_runtime():
-    for name, value in DEFAULTS.items():
-        if isinstance(value, str) and value.startswith("/"):
-            assert name in receipt.PATH_VARIABLES + receipt.RUNTIME_PATH_VARIABLES, f"{name}: {value} is neither observed nor declared runtime"
-    for name in receipt.PATH_VARIABLES:
-        assert name in DEFAULTS, f"{name} is no role default"
-        value = DEFAULTS[name]
-        assert any(value == top or value.startswith(top.rstrip("/") + "/") for top in receipt.DEFAULT_PATHS), (
-            f"{name}: {value} lies outside every observed path"
-        )
+def test_the_receipt_and_its_key_are_inside_an_observed_directory_that_leaves_them_out():
+    for path in (receipt.RECEIPT_FILE, receipt.KEY_FILE):
+        assert not any(path == top or path.startswith(top.rstrip("/") + "/") for top in receipt.paths({}, DECLARED)), path
 
 
-def test_every_unit_the_roles_run_matches_a_pattern():
-    units = ["wg-quick@wg0.service", "bird.service", DEFAULTS["policy_unit"], "wgsdn-service-echo.service", "wgsdn-metrics-collector.timer"]
-    units += [f"{DEFAULTS[p]}.service" for p in ("metrics_node_exporter_package", "metrics_bird_exporter_package")]
-    for unit in units:
-        assert any(fnmatch.fnmatch(unit, pattern) for pattern in receipt.UNIT_PATTERNS), unit
-
-
-def test_the_receipt_is_inside_an_observed_directory_that_leaves_it_out():
-    assert any(receipt.RECEIPT_FILE.startswith(top + "/") for top in receipt.DEFAULT_PATHS)
+def test_the_running_state_observed_follows_the_plan():
+    plan = {
+        "mode": "routed",
+        "families": [{"name": "ipv4"}, {"name": "ipv6"}],
+        "hosts": {"d1": {"services": [{"protocol": "wgsdn_svc_echo"}]}},
+    }
+    interfaces = []
+    topology_names = receipt.topology.interface_names
+    receipt.topology.interface_names = lambda plan, host: interfaces
+    try:
+        interfaces[:] = ["wg-g1", "wg-g2"]
+        live = receipt.live_arguments(plan, "d1", receipt.live(DECLARED))
+    finally:
+        receipt.topology.interface_names = topology_names
+    assert live == {"interfaces": ["wg-g1", "wg-g2"], "families": ["ipv4", "ipv6"], "bird": True, "bird_ignore": ["wgsdn_svc_echo"], "nftables": True}
+    assert "bird" not in receipt.live_arguments({**plan, "mode": "hub"}, "d1", ["bird"])
 
 
 def test_code_digest_follows_contents_and_ignores_caches(tmp_path):
@@ -107,6 +106,7 @@ def test_a_matching_receipt_leaves_nothing_to_do():
         ({"desired": "d", "observed": {**OBSERVED, "/etc/bird": "c" * 64}}, "/etc/bird is not as the last converge left it"),
         ({"desired": "d", "observed": {**OBSERVED, "active units": "0" * 64}}, "active units is not as"),
         ({"desired": "d", "observed": {k: v for k, v in OBSERVED.items() if k != "kernel wireguard"}}, "kernel wireguard is not as"),
+        ({"desired": "d", "observed": {**OBSERVED, "wg-g2 peers": "x"}}, "wg-g2 peers changed since the last converge"),
     ],
 )
 def test_each_difference_is_named(stored, expected):
