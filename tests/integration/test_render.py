@@ -175,7 +175,7 @@ def test_render_writes_what_ansible_builtin_template_writes_and_is_idempotent(tm
     reference = with_builtin_template(tmp_path / "reference")
     out = render(tmp_path, 3)
     rendered = tree(out)
-    assert {pathlib.PurePath(p).name for p in rendered} == {"wg0.conf", "wg-gateway1.conf", "wg-gateway2.conf", "bird.conf", "bfd.conf"}
+    assert {pathlib.PurePath(p).name for p in rendered} == {"wg0.conf", "wg-gateway1.conf", "wg-gateway2.conf", "bird.conf", "bfd.conf", "wgsdn.nft"}
     for directory in out.rglob("*"):
         if directory.is_dir():
             (tmp_path / "builtin" / directory.relative_to(out)).mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,8 @@
 and the table inet wgsdn's counted drops.
 
 The sender takes an address of the overlay as its own (``ip address add``) and sends UDP datagrams
-and TCP SYNs from it; the listener counts, on every interface of the destination, the packets from
-that source to the ports used (AF_PACKET, so nothing is answered and no socket needs to listen).
+and TCP SYNs from it; the listener counts the packets from that source to the ports used that the
+destination delivers to itself (raw sockets: after the host's own filter, nothing answered).
 """
 
 import re
@@ -13,37 +13,34 @@ import time
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.policy import EXPORTERS_REFUSED, OUTSIDE, SPOOFED  # noqa: F401  (the comments of the counted drops)
 from wgsdn_testkit.docker import docker, docker_exec
 
-UDP_PORT, TCP_PORT = 40001, 40002
+# SYNs go to tcp/22, which policies commonly allow their admins (dualhomed's does): a spoofed
+# admin source would pass the policy at the destination, so only the edge can stop it.
+UDP_PORT, TCP_PORT = 40001, 22
 
-# Counts the packets from SRC to DST on UDP_PORT and TCP SYNs to TCP_PORT for SECONDS; prints "udp tcp".
+# Counts the packets from SRC to DST on UDP_PORT and TCP SYNs to TCP_PORT for SECONDS that the host
+# delivers to itself (raw sockets get them after netfilter's prerouting and input hooks); prints "udp tcp".
 _SNIFF = r"""
-import ipaddress, socket, sys, time
+import ipaddress, select, socket, sys, time
 src, dst, udp, tcp, seconds = ipaddress.ip_address(sys.argv[1]), ipaddress.ip_address(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.ntohs(3))
-s.settimeout(0.2)
+family = socket.AF_INET6 if dst.version == 6 else socket.AF_INET
+sockets = {socket.socket(family, socket.SOCK_RAW, proto): name for proto, name in ((socket.IPPROTO_UDP, "udp"), (socket.IPPROTO_TCP, "tcp"))}
 seen = {"udp": 0, "tcp": 0}
 end = time.monotonic() + seconds
 print("ready", flush=True)
 while time.monotonic() < end:
-    try:
-        data = s.recv(65535)
-    except socket.timeout:
-        continue
-    if not data:
-        continue
-    if data[0] >> 4 == 4:
-        proto, a, b, l4 = data[9], data[12:16], data[16:20], data[(data[0] & 15) * 4:]
-    elif data[0] >> 4 == 6:
-        proto, a, b, l4 = data[6], data[8:24], data[24:40], data[40:]
-    else:
-        continue
-    if ipaddress.ip_address(a) != src or ipaddress.ip_address(b) != dst or len(l4) < 14:
-        continue
-    port = int.from_bytes(l4[2:4], "big")
-    if proto == 17 and port == udp:
-        seen["udp"] += 1
-    elif proto == 6 and port == tcp and l4[13] & 2:
-        seen["tcp"] += 1
+    for s in select.select(list(sockets), [], [], 0.2)[0]:
+        data, address = s.recvfrom(65535)
+        if dst.version == 4:
+            to, l4 = ipaddress.ip_address(data[16:20]), data[(data[0] & 15) * 4:]
+        else:
+            to, l4 = dst, data
+        if ipaddress.ip_address(address[0].split("%")[0]) != src or to != dst or len(l4) < 14:
+            continue
+        port = int.from_bytes(l4[2:4], "big")
+        if sockets[s] == "udp" and port == udp:
+            seen["udp"] += 1
+        elif sockets[s] == "tcp" and port == tcp and l4[13] & 2:
+            seen["tcp"] += 1
 print(seen["udp"], seen["tcp"], flush=True)
 """
 

@@ -353,14 +353,18 @@ def test_spoofed_overlay_sources_from_the_underlay_or_a_lan_reach_nobody():
         outsider.remove()
     _lan_host()
     docker_exec(FAR, f"ip -n lanhost address show dev veth-host | grep -q '{DUAL_V6}/' || ip -n lanhost address add {DUAL_V6}/128 dev veth-host nodad")
-    lan_seen, lan_dropped = _attack(FAR, DUAL_V6, FAR_V6, FAR, FAR, netns="lanhost")
+    # Its router's link address known for good: neighbour discovery would use the spoofed source too (and be dropped).
+    docker_exec(FAR, f"ip -n lanhost neigh replace {LAN6} lladdr $(cat /sys/class/net/lan0/address) dev veth-host nud permanent")
+    try:
+        lan_seen, lan_dropped = _attack(FAR, DUAL_V6, FAR_V6, FAR, FAR, netns="lanhost")
+    finally:
+        docker_exec(FAR, f"ip -n lanhost address del {DUAL_V6}/128 dev veth-host; ip -n lanhost neigh del {LAN6} dev veth-host")
     print(f"MEASUREMENT spoofed from the underlay (as {DUAL_V4} to {FAR_V4} via gateway3): arrived {underlay_seen}, gateway3 dropped {underlay_dropped}")
     print(f"MEASUREMENT spoofed from device2's LAN (as {DUAL_V6} to {FAR_V6}): arrived {lan_seen}, device2 dropped {lan_dropped}")
     assert underlay_seen == {"udp": 0, "tcp": 0} and underlay_dropped >= 100, (underlay_seen, underlay_dropped)
     assert lan_seen == {"udp": 0, "tcp": 0} and lan_dropped >= 100, (lan_seen, lan_dropped)
     # The LAN's own addresses still come in on the LAN: device2 stands for its LAN (rules[0], ICMP).
     assert ping.ping_all(scenario.host(ADMIN), [LAN_HOST]) == {LAN_HOST: 0}
-    docker_exec(FAR, f"ip -n lanhost address del {DUAL_V6}/128 dev veth-host")
 
 
 # --- live drift healed by one plain converge (issue 27) -------------------------------------------
