@@ -23,7 +23,7 @@ import os
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import files
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.keys import decode_key
 
@@ -60,7 +60,7 @@ def validate_state(data, path):
             try:
                 netaddr.IPNetwork(network, version=family.version)
             except (netaddr.AddrFormatError, ValueError, TypeError):
-                fail(None, f"'{family.state_network_key}' {network!r} is not an {family.label} prefix")
+                fail(None, f"'{family.state_network_key}' {shown(network)} is not an {family.label} prefix")
 
     addresses = {}
     gateway_ids = {}
@@ -75,7 +75,7 @@ def validate_state(data, path):
             try:
                 addr = netaddr.IPAddress(entry[family.state_key], version=family.version, flags=netaddr.INET_PTON)
             except (netaddr.AddrFormatError, ValueError, TypeError):
-                fail(name, f"{family.state_key} {entry[family.state_key]!r} is not an {family.label} address")
+                fail(name, f"{family.state_key} {shown(entry[family.state_key])} is not an {family.label} address")
             if addr in addresses:
                 fail(name, f"{family.state_key} {addr} is also allocated to host '{addresses[addr]}'")
             addresses[addr] = name
@@ -86,13 +86,13 @@ def validate_state(data, path):
         if "gateway_id" in entry:
             gid = entry["gateway_id"]
             if not isinstance(gid, int) or isinstance(gid, bool) or not 1 <= gid < data["next_gateway_id"]:
-                fail(name, f"gateway_id {gid!r} is not a number below next_gateway_id")
+                fail(name, f"gateway_id {shown(gid)} is not a number below next_gateway_id")
             if gid in gateway_ids:
                 fail(name, f"gateway_id {gid} is also used by host '{gateway_ids[gid]}'")
             gateway_ids[gid] = name
     for pair, key in data["preshared_keys"].items():
         if not isinstance(pair, str) or pair.count("|") != 1:
-            fail(None, f"preshared key entry {pair!r} is not named 'hostA|hostB'")
+            fail(None, f"preshared key entry {shown(pair)} is not named 'hostA|hostB'")
         try:
             decode_key(key)
         except ValueError as exc:
