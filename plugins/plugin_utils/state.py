@@ -105,12 +105,19 @@ class StateFile:
 
     ``encode(text) -> bytes`` and ``decode(bytes) -> text`` wrap the JSON text
     (the lookup passes ansible-vault here); by default the file is plain UTF-8.
+    ``encoded(bytes) -> bool`` tells whether a file is already in the codec's form
+    at rest (vault's header): a plaintext file that ``load`` read is then encoded
+    by ``seal`` (or ``save``), its text unchanged. ``notices`` says what was done
+    or, in check mode, would be done (paths only, never content).
     """
 
-    def __init__(self, path, encode=None, decode=None):
+    def __init__(self, path, encode=None, decode=None, encoded=None):
         self.path = os.path.abspath(path)
         self._encode = encode or (lambda text: text.encode("utf-8"))
         self._decode = decode or (lambda raw: raw.decode("utf-8"))
+        self._encoded = encoded
+        self._plaintext = None  # the text of a file load() found not encoded, while it stays so
+        self.notices = []
 
     @contextlib.contextmanager
     def locked(self):
@@ -134,12 +141,14 @@ class StateFile:
     def load(self):
         """The validated state document (an empty one when there is no file)."""
         raw = self.read_raw()
+        self._plaintext = None
         if raw is None:
             return empty_state()
         try:
             text = self._decode(raw)
         except Exception as exc:  # the codec is pluggable: report whatever it raises
             raise PlanError(None, VARIABLE, f"cannot decrypt or decode state file {self.path}: {exc}") from None
+        self._plaintext = text if self._encoded is not None and not self._encoded(raw) else None
         try:
             data = json.loads(text)
         except ValueError as exc:
@@ -149,6 +158,19 @@ class StateFile:
         return validate_state(data, self.path)
 
     def save(self, data):
-        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-        payload = self._encode(text)
-        files.write_atomic(self.path, payload, 0o600, prefix=".wgsdn-tmp.", durable=True)
+        self._write(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+    def seal(self, write=True):
+        """Encode the plaintext file the last ``load`` read (its text as it was); with ``write`` false, only say so."""
+        if self._plaintext is None:
+            return
+        if write:
+            self._write(self._plaintext)
+        else:
+            self.notices.append(f"state file {self.path} is plaintext: a run outside check mode encrypts it with the vault secret")
+
+    def _write(self, text):
+        files.write_atomic(self.path, self._encode(text), 0o600, prefix=".wgsdn-tmp.", durable=True)
+        if self._plaintext is not None:
+            self.notices.append(f"state file {self.path} was plaintext: encrypted it with the vault secret")
+            self._plaintext = None
