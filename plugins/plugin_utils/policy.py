@@ -27,7 +27,7 @@ stateful filter that saw only one half of a flow.
 
 import re
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import services, topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT
@@ -166,10 +166,15 @@ def service_addresses(host):
     return [s["address"] for s in host.get("services", []) if s.get("address")]
 
 
-def host_prefixes(plan, name):
-    """Everything a host stands for in a rule: its overlay addresses, its subnets, its service addresses."""
+def host_prefixes(plan, name, shared=()):
+    """Everything a host stands for in a rule: its overlay addresses, its subnets, its service addresses but ``shared`` ones.
+
+    A ``from`` side passes the anycast addresses (``services.shared_addresses``) as ``shared``:
+    every provider can send from such an address, so it is no one host's source.
+    """
     host = plan["hosts"][name]
-    return [*topology.host_prefixes(plan, host), *host["subnets"], *(str(netaddr.IPNetwork(a).cidr) for a in service_addresses(host))]
+    own = [a for a in service_addresses(host) if a not in shared]
+    return [*topology.host_prefixes(plan, host), *host["subnets"], *(str(netaddr.IPNetwork(a).cidr) for a in own)]
 
 
 def _members(name, plan, groups):
@@ -180,7 +185,7 @@ def _members(name, plan, groups):
     return None
 
 
-def _resolve_side(names, plan, groups, index, field, stands_for):
+def _resolve_side(names, plan, groups, index, field, stands_for, shared):
     prefixes, hosts = [], []
     for name in names:
         prefix = parse_prefix(name, index, field)
@@ -193,7 +198,7 @@ def _resolve_side(names, plan, groups, index, field, stands_for):
         hosts.extend(m for m in members if m not in hosts)
         for member in members:
             if member not in stands_for:
-                stands_for[member] = [netaddr.IPNetwork(p) for p in host_prefixes(plan, member)]
+                stands_for[member] = [netaddr.IPNetwork(p) for p in host_prefixes(plan, member, shared)]
             prefixes.extend(stands_for[member])
     if not prefixes:
         raise _error(f"names nobody: {', '.join(names)} hold(s) no host of the overlay", index, field)
@@ -212,12 +217,14 @@ def resolve(parsed, plan, groups):
     if parsed is None:
         return None
     groups = groups or {}
-    rules, stands_for = [], {}
+    # Per side: what each host stands for. An anycast address is a destination, never one host's source.
+    shared = {"from": services.shared_addresses(plan), "to": set()}
+    rules, stands_for = [], {"from": {}, "to": {}}
     for rule in parsed["rules"]:
         resolved = dict(rule)
         for field in ("from", "to"):
             resolved[field + "_names"] = list(rule[field])
-            resolved[field] = _resolve_side(rule[field], plan, groups, rule["index"], field, stands_for)
+            resolved[field] = _resolve_side(rule[field], plan, groups, rule["index"], field, stands_for[field], shared[field])
         resolved["ports"] = None if rule["ports"] is None else [list(p) for p in rule["ports"]]
         rules.append(resolved)
     resolved = {"default": parsed["default"], "rules": rules}
@@ -273,6 +280,8 @@ def decide(policy, plan, src, dst, port, family=None):
 
     ``src``/``dst``: host names (their address in ``family``) or addresses.
     The first rule whose from, to and ports match decides; else the default.
+    An anycast service address (several providers) as ``src`` matches no rule
+    through a host or group: it is in ``to`` sides only (``resolve``).
     Returns ``{allowed, rule (index or None), reason}``.
     """
     protocol, number = parse_flow_port(port) if isinstance(port, str) else port

@@ -177,6 +177,11 @@ def providers(plan):
     return result
 
 
+def shared_addresses(plan):
+    """Service addresses that more than one host announces (anycast): any of their providers can send from them."""
+    return {entry["address"] for entry in providers(plan).values() if len(entry["providers"]) > 1}
+
+
 def origin_prefixes(plan, gateway_name):
     """Service prefixes a gateway may originate into BGP: its own and its attached devices'."""
     prefixes = [s["prefix"] for s in host_services(plan, gateway_name)]
