@@ -93,39 +93,26 @@ def test_numbers_in_other_scripts_are_refused_not_crashed_on(state_path, variabl
 
 
 SERVICE = {"name": "web", "address": "10.9.0.1"}
-
-
-@pytest.mark.parametrize(
-    "service",
-    [
-        dict(SERVICE, name="web\n"),
-        dict(SERVICE, name='web"'),
-        dict(SERVICE, check="tcp:²"),
-        dict(SERVICE, check="curl -f http://127.0.0.1/\x1b[2J"),
-        dict(SERVICE, check="test -e /run/ok\tor"),
-        dict(SERVICE, check="test -e /run/ok\u2028 && true"),
-    ],
-)
-def test_service_names_and_checks_are_checked(state_path, service):
-    refused(state_path, with_values("gateway1", wgsdn_services=[service]), "gateway1", "wgsdn_services")
-
-
 PEER = {"name": "core", "address": "192.0.2.1", "asn": 65001}
+ITEMS = [
+    ("wgsdn_services", dict(SERVICE, name="web\n")),
+    ("wgsdn_services", dict(SERVICE, name='web"')),
+    ("wgsdn_services", dict(SERVICE, check="tcp:²")),
+    ("wgsdn_services", dict(SERVICE, check="curl -f http://127.0.0.1/\x1b[2J")),
+    ("wgsdn_services", dict(SERVICE, check="test -e /run/ok\tor")),
+    ("wgsdn_services", dict(SERVICE, check="test -e /run/ok\u2028 && true")),
+    ("wgsdn_bgp_peers", dict(PEER, name="core\n")),
+    ("wgsdn_bgp_peers", dict(PEER, name='core"')),
+    ("wgsdn_bgp_peers", dict(PEER, asn="²")),
+    ("wgsdn_bgp_peers", dict(PEER, address="192.0.2.1\nx")),
+    ("wgsdn_bgp_peers", dict(PEER, password='abc"; }; protocol static x {')),
+    ("wgsdn_bgp_peers", dict(PEER, password="abc\ndef")),
+]
 
 
-@pytest.mark.parametrize(
-    "peer",
-    [
-        dict(PEER, name="core\n"),
-        dict(PEER, name='core"'),
-        dict(PEER, asn="²"),
-        dict(PEER, address="192.0.2.1\nx"),
-        dict(PEER, password='abc"; }; protocol static x {'),
-        dict(PEER, password="abc\ndef"),
-    ],
-)
-def test_external_peer_fields_are_checked(state_path, peer):
-    refused(state_path, with_values("gateway1", wgsdn_bgp_peers=[peer]), "gateway1", "wgsdn_bgp_peers")
+@pytest.mark.parametrize("variable, item", ITEMS)
+def test_service_and_external_peer_fields_are_checked(state_path, variable, item):
+    refused(state_path, with_values("gateway1", **{variable: [item]}), "gateway1", variable)
 
 
 def test_a_peer_list_written_as_a_mapping_does_not_echo_its_password(state_path):
