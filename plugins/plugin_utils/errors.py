@@ -54,5 +54,5 @@ class PlanError(ValueError):
     def __init__(self, host, variable, message):
         self.host = host
         self.variable = variable
-        where = f"host {shown(host)}" if host else "overlay"
+        where = "overlay" if host is None else f"host {shown(host)}"
         super().__init__(f"wgsdn: {where}, variable '{variable}': {message}")

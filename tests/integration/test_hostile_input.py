@@ -289,7 +289,7 @@ def test_hostile_strings_are_refused_or_stay_in_their_field(values):
         except PlanError as exc:
             event(f"refused: {exc.variable}")
             message = str(exc)
-            assert exc.host and exc.variable and "\n" not in message and CANARY not in message, message
+            assert exc.host is not None and exc.variable and "\n" not in message and CANARY not in message, message
             assert f"variable '{exc.variable}'" in message
             assert not os.path.exists(state.path), "a refused inventory wrote the state file"
             return

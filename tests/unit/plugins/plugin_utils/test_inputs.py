@@ -49,7 +49,7 @@ def refused(state_path, topology, host, variable):
 
 @pytest.mark.parametrize(
     "name",
-    [INJECTION, 'device"1', "device 1", "device;1", "device#1", "device=1", "device|1", "device/1", "-device1", ".device1", "..", "dévice1", "device\t1"],
+    [INJECTION, "", 'device"1', "device 1", "device;1", "device#1", "device=1", "device|1", "device/1", "-device1", ".device1", "..", "dévice1", "device\t1"],
 )
 @pytest.mark.parametrize("link_name", [None, "d1"])
 def test_a_host_name_is_checked_whether_or_not_it_has_a_link_name(state_path, name, link_name):
