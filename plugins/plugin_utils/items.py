@@ -15,11 +15,14 @@ def named_items(value, host, variable, fields, kind, name_use):
     shape = "{" + ", ".join(sorted(fields)) + "}"
     if not isinstance(value, (list, tuple)):
         hint = " (a mapping: is the '-' before the first field missing?)" if isinstance(value, dict) else ""
-        raise PlanError(host, variable, f"{shown(value)} must be a list of {shape}{hint}")
+        # A string is not echoed: its fields (a password) cannot be told apart to mask them.
+        what = "a string (value not shown)" if isinstance(value, str) else shown(value)
+        raise PlanError(host, variable, f"{what} must be a list of {shape}{hint}")
     seen = set()
     for item in value:
         if not isinstance(item, dict):
-            raise PlanError(host, variable, f"{shown(item)} must be a mapping {shape}")
+            what = "a string (value not shown)" if isinstance(item, str) else shown(item)
+            raise PlanError(host, variable, f"{what} must be a mapping {shape}")
         unknown = sorted(map(str, set(item) - set(fields)))
         if unknown:
             raise PlanError(host, variable, f"unknown field(s) {', '.join(map(shown, unknown))}; a {kind} has {', '.join(sorted(fields))}")

@@ -122,6 +122,12 @@ def test_a_peer_list_written_as_a_mapping_does_not_echo_its_password(state_path)
     assert "'password': '(hidden)'" in message
 
 
+@pytest.mark.parametrize("peers", ["name: core, password: CANARY-1", ["name: core, password: CANARY-1"]])
+def test_a_peer_list_written_as_a_string_is_not_echoed(state_path, peers):
+    message = refused(state_path, with_values("gateway1", wgsdn_bgp_peers=peers), "gateway1", "wgsdn_bgp_peers")
+    assert "CANARY" not in message and "a string (value not shown)" in message
+
+
 @pytest.mark.parametrize(
     "value",
     [
