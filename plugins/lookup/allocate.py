@@ -15,8 +15,11 @@ description:
     address stays reserved and is not handed to a newcomer, until O(prune) drops it.
   - Concurrent evaluations (forks) serialise on a lock file; the file is replaced atomically.
   - When a vault secret is configured (C(--vault-password-file), C(--vault-id)), the state file is
-    written encrypted with ansible-vault; an encrypted state file is read with that secret.
-  - In check mode nothing is written.
+    written encrypted with ansible-vault; an encrypted state file is read with that secret. An existing
+    plaintext state file is encrypted on the next run, under the same lock and atomically, even when no
+    allocation changes (its content is unchanged once decrypted), and a warning names the file.
+  - In check mode nothing is written (a plaintext state file under a vault secret is named in a warning
+    that says it would be encrypted).
   - On any error (bad inventory, conflicting or exhausted addresses, corrupt state) nothing is
     written and the message names the host and the variable.
 options:
@@ -115,12 +118,13 @@ class LookupModule(LookupBase):
         path = self.get_option("state_file")
         # The variable may be a template, e.g. "{{ inventory_dir }}/state.json".
         path = os.path.expanduser(str(self._templar.template(path))) if path else self._default_state_path(gateways + devices, hostvars)
+        state_file = self._state_file(path)
         try:
             plan = compute_plan(
                 gateways,
                 devices,
                 inputs,
-                self._state_file(path),
+                state_file,
                 prune=self.get_option("prune"),
                 rotate=self.get_option("rotate"),
                 clients=clients,
@@ -129,7 +133,7 @@ class LookupModule(LookupBase):
             )
         except PlanError as exc:
             raise AnsibleLookupError(str(exc)) from None
-        for warning in plan["warnings"]:
+        for warning in [*plan["warnings"], *state_file.notices]:
             Display().warning(f"wgsdn: {warning}")  # the plan is computed once per run; Display also drops repeats
         return [plan]
 
@@ -154,7 +158,7 @@ class LookupModule(LookupBase):
         def decode(raw):
             return vaultlib.decrypt(raw).decode("utf-8") if is_encrypted(raw) else raw.decode("utf-8")
 
-        return StateFile(path, encode=encode, decode=decode)
+        return StateFile(path, encode=encode, decode=decode, encoded=is_encrypted)
 
 
 def _refuse_encrypted(path):

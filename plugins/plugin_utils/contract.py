@@ -40,7 +40,7 @@ VARIABLES = {
     ),
     "wgsdn_persistent_keepalive": ("host var", False, "seconds, for hosts behind NAT (clients default to 25)"),
     "wgsdn_preshared_keys": ("group var", True, "one preshared key per pair of peers; default `true`"),
-    "wgsdn_link_name": ("host var", False, "short name used in `wg-<name>` interface names (Linux allows 15 characters)"),
+    "wgsdn_link_name": ("host var", False, "short name used in `wg-<name>` interface names (letters, digits, `-`, `_`, `.`; Linux allows 15 characters)"),
     "wgsdn_interface": ("group var", True, "name of the single/access interface; default `wg0`"),
     "wgsdn_services": (
         "host var",

@@ -3,6 +3,7 @@
 """The overlay as a diagram: Graphviz DOT and Mermaid, drawn from the plan."""
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import policy
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import GATEWAY
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.topology import MESH_LINK, UPLINK
 
@@ -104,4 +105,4 @@ def render(plan, fmt="dot"):
         return to_dot(plan)
     if fmt == "mermaid":
         return to_mermaid(plan)
-    raise ValueError(f"unknown diagram format {fmt!r}; use one of {', '.join(FORMATS)}")
+    raise ValueError(f"unknown diagram format {shown(fmt)}; use one of {', '.join(FORMATS)}")

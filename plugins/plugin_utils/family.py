@@ -12,7 +12,7 @@ import functools
 from dataclasses import asdict, dataclass
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 
 netaddr = optional("netaddr")
 
@@ -43,18 +43,18 @@ class Family:
     def parse_network(self, value, host, variable):
         """A CIDR prefix of this family, normalised; ``value`` may be any scalar."""
         if not isinstance(value, str) or "/" not in value:
-            raise PlanError(host, variable, f"{value!r} is not an {self.label} prefix in CIDR notation (like {self.example})")
+            raise PlanError(host, variable, f"{shown(value)} is not an {self.label} prefix in CIDR notation (like {self.example})")
         try:
             net = netaddr.IPNetwork(value.strip(), version=self.version)
         except (netaddr.AddrFormatError, ValueError, TypeError):
-            raise PlanError(host, variable, f"{value!r} is not a valid {self.label} CIDR prefix{_elsewhere(self, value, 'network_variable')}") from None
+            raise PlanError(host, variable, f"{shown(value)} is not a valid {self.label} CIDR prefix{_elsewhere(self, value, 'network_variable')}") from None
         if net.ip != net.network:
-            raise PlanError(host, variable, f"{value!r} has host bits set; did you mean {net.cidr}?")
+            raise PlanError(host, variable, f"{shown(value)} has host bits set; did you mean {net.cidr}?")
         return net.cidr
 
     def parse_address(self, value, host, variable):
         if not isinstance(value, str):
-            raise PlanError(host, variable, f"{value!r} is not an {self.label} address")
+            raise PlanError(host, variable, f"{shown(value)} is not an {self.label} address")
         text = value.strip()
         suffix = f"/{self.host_prefixlen}"
         if text.endswith(suffix):
@@ -62,7 +62,7 @@ class Family:
         try:
             return netaddr.IPAddress(text, version=self.version, flags=netaddr.INET_PTON)
         except (netaddr.AddrFormatError, ValueError, TypeError):
-            raise PlanError(host, variable, f"{value!r} is not a valid {self.label} address{_elsewhere(self, text, 'address_variable')}") from None
+            raise PlanError(host, variable, f"{shown(value)} is not a valid {self.label} address{_elsewhere(self, text, 'address_variable')}") from None
 
     def host_prefix(self, address):
         return f"{address}/{self.host_prefixlen}"

@@ -18,16 +18,18 @@ import stat
 
 from ansible_collections.wgsdn.fabric.plugins.module_utils.files import write_atomic
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import shown
+
 
 def parse_mode(value):
     """Permission bits from an octal string (``"0644"``) or an int (YAML's ``0644``). Raises ValueError."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"mode {value!r} must be an octal string such as '0644'")
+        raise ValueError(f"mode {shown(value)} must be an octal string such as '0644'")
     if isinstance(value, str):
         try:
             value = int(value, 8)
         except ValueError:
-            raise ValueError(f"mode {value!r} is not an octal number such as '0644'") from None
+            raise ValueError(f"mode {shown(value)} is not an octal number such as '0644'") from None
     if not 0 <= value <= 0o7777:
         raise ValueError(f"mode {oct(value)} is out of range")
     return value

@@ -7,12 +7,10 @@ the variable), fills in the defaults, and hands the overlay to ``validate`` for
 the checks that involve several hosts.
 """
 
-import re
-
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, services, validate
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import names, peers, services, validate
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import DEVICES_GROUP, GATEWAYS_GROUP
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES, family_of
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import (
     CLIENT,
@@ -27,18 +25,12 @@ from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import (
 
 netaddr = optional("netaddr")
 
-_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
-IFNAME_CHARS = re.compile(r"^[A-Za-z0-9_.=+-]+$")
-
 
 def parse_int(value, host, variable, low, high, what):
-    if isinstance(value, bool):
-        raise PlanError(host, variable, f"{value!r} is not {what}")
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or not low <= value <= high:
-        raise PlanError(host, variable, f"{value!r} is not {what} ({low}-{high})")
-    return value
+    parsed = names.number(value)
+    if parsed is None or not low <= parsed <= high:
+        raise PlanError(host, variable, f"{shown(value)} is not {what} ({low}-{high})")
+    return parsed
 
 
 def parse_port(value, host, variable):
@@ -48,17 +40,16 @@ def parse_port(value, host, variable):
 def parse_endpoint(value, host, variable):
     """A DNS name or an IP literal (without port: the port is the listen port)."""
     if not isinstance(value, str) or not value.strip():
-        raise PlanError(host, variable, f"{value!r} is not a host name or IP address")
+        raise PlanError(host, variable, f"{shown(value)} is not a host name or IP address")
     text = value.strip()
     try:
         return str(netaddr.IPAddress(text.strip("[]"), flags=netaddr.INET_PTON))
     except (netaddr.AddrFormatError, ValueError):
         pass
-    labels = text.rstrip(".").split(".")
-    if len(text) > 253 or not all(_HOSTNAME_LABEL.match(label) for label in labels):
+    if not names.dns_name(text):
         if ":" in text:
-            raise PlanError(host, variable, f"{value!r} is not a host name or IP address; give the port in wgsdn_listen_port, not here")
-        raise PlanError(host, variable, f"{value!r} is not a valid host name or IP address")
+            raise PlanError(host, variable, f"{shown(value)} is not a host name or IP address; give the port in wgsdn_listen_port, not here")
+        raise PlanError(host, variable, f"{shown(value)} is not a valid host name or IP address (DNS labels of letters, digits, '-', '_', joined by '.')")
     return text
 
 
@@ -78,14 +69,14 @@ def _as_list(value, host, variable):
         return [value]
     if isinstance(value, (list, tuple)):
         return list(value)
-    raise PlanError(host, variable, f"{value!r} must be a list")
+    raise PlanError(host, variable, f"{shown(value)} must be a list")
 
 
-def _shared(names, hostvars, variable, default, parse):
+def _shared(hosts, hostvars, variable, default, parse):
     """The one value of an overlay-wide variable; hosts that disagree are refused, naming both."""
     value = origin = None
     seen = {}  # raw value -> parsed: a group variable is parsed once, not once per host
-    for name in names:
+    for name in hosts:
         raw = hostvars.get(name, {}).get(variable, default)
         if raw is None:
             continue
@@ -105,22 +96,21 @@ def _shared(names, hostvars, variable, default, parse):
 def _parse_bool(variable):
     def parse(value, host):
         if not isinstance(value, bool):
-            raise PlanError(host, variable, f"{value!r} must be true or false")
+            raise PlanError(host, variable, f"{shown(value)} must be true or false")
         return value
 
     return parse
 
 
 def _parse_interface(value, host):
-    if not isinstance(value, str) or not IFNAME_CHARS.match(value) or len(value) > IFNAMSIZ:
-        raise PlanError(host, "wgsdn_interface", f"{value!r} is not a valid interface name (at most {IFNAMSIZ} characters)")
-    return value
+    return names.interface_name(value, host, "wgsdn_interface", IFNAMSIZ)
 
 
 def _roles(gateways, devices, clients):
     roles = {}
-    for role, names in ((GATEWAY, gateways), (DEVICE, devices), (CLIENT, clients)):
-        for name in names:
+    for role, members in ((GATEWAY, gateways), (DEVICE, devices), (CLIENT, clients)):
+        for name in members:
+            names.host_name(name)  # whatever else is set: the name itself reaches peers' configurations
             if name in roles and roles[name] != role:
                 raise PlanError(name, "groups", f"host is in both the {roles[name]} and the {role} group; pick one")
             roles[name] = role
@@ -207,15 +197,12 @@ def _build_host(name, role, hv, families):
         raise PlanError(name, "wgsdn_uplinks", "gateways have no uplinks; they peer with every other gateway")
     for uplink in uplinks:
         if not isinstance(uplink, str):
-            raise PlanError(name, "wgsdn_uplinks", f"{uplink!r} is not a host name")
+            raise PlanError(name, "wgsdn_uplinks", f"{shown(uplink)} is not a host name")
         if uplink in host.uplinks:
-            raise PlanError(name, "wgsdn_uplinks", f"'{uplink}' is listed twice")
+            raise PlanError(name, "wgsdn_uplinks", f"{shown(uplink)} is listed twice")
         host.uplinks.append(uplink)
 
-    link_name = hv.get("wgsdn_link_name", name)
-    if not isinstance(link_name, str) or not IFNAME_CHARS.match(link_name):
-        raise PlanError(name, "wgsdn_link_name", f"{link_name!r} is not usable in an interface name")
-    host.link_name = link_name
+    host.link_name = names.interface_name(hv.get("wgsdn_link_name", name), name, "wgsdn_link_name")
     host.services = services.parse_services(hv.get("wgsdn_services"), name, families)
     host.bgp_peers = peers.parse_peers(hv.get("wgsdn_bgp_peers"), name, role, families)
     _read_route_reflector(host, hv)

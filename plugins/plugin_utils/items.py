@@ -3,12 +3,9 @@
 """Lists of named items in host variables (``wgsdn_services``, ``wgsdn_bgp_peers``): the shape
 checks and the address parsing they share, so each storey's module reads only its own fields."""
 
-import re
-
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import names
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES
-
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 def named_items(value, host, variable, fields, kind, name_use):
@@ -17,20 +14,22 @@ def named_items(value, host, variable, fields, kind, name_use):
     name that cannot name ``name_use`` and a name listed twice."""
     shape = "{" + ", ".join(sorted(fields)) + "}"
     if not isinstance(value, (list, tuple)):
-        raise PlanError(host, variable, f"{value!r} must be a list of {shape}")
-    names = set()
+        hint = " (a mapping: is the '-' before the first field missing?)" if isinstance(value, dict) else ""
+        # A string is not echoed: its fields (a password) cannot be told apart to mask them.
+        what = "a string (value not shown)" if isinstance(value, str) else shown(value)
+        raise PlanError(host, variable, f"{what} must be a list of {shape}{hint}")
+    seen = set()
     for item in value:
         if not isinstance(item, dict):
-            raise PlanError(host, variable, f"{item!r} must be a mapping {shape}")
-        unknown = sorted(set(item) - set(fields))
+            what = "a string (value not shown)" if isinstance(item, str) else shown(item)
+            raise PlanError(host, variable, f"{what} must be a mapping {shape}")
+        unknown = sorted(map(str, set(item) - set(fields)))
         if unknown:
-            raise PlanError(host, variable, f"unknown field(s) {', '.join(unknown)}; a {kind} has {', '.join(sorted(fields))}")
-        name = item.get("name")
-        if not isinstance(name, str) or not NAME.match(name):
-            raise PlanError(host, variable, f"name {name!r} must be 1-32 lower-case letters, digits, '-' or '_' (it names {name_use})")
-        if name in names:
+            raise PlanError(host, variable, f"unknown field(s) {', '.join(map(shown, unknown))}; a {kind} has {', '.join(sorted(fields))}")
+        name = names.item_name(item.get("name"), host, variable, name_use)
+        if name in seen:
             raise PlanError(host, variable, f"{kind} '{name}' is listed twice")
-        names.add(name)
+        seen.add(name)
         yield name, item
 
 
@@ -45,4 +44,4 @@ def address(value, host, variable, where, families):
         if family not in families:
             raise PlanError(host, variable, f"{where}: {parsed} is an {family.label} address, and the overlay carries no {family.label}")
         return family, parsed
-    raise PlanError(host, variable, f"{where}: address {value!r} is not an IP address")
+    raise PlanError(host, variable, f"{where}: address {shown(value)} is not an IP address")

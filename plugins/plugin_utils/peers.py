@@ -17,9 +17,9 @@ shown (no_log, no diff).
 
 import re
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import items, memo
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import items, memo, names
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ASN_MAX, GATEWAY, ROUTED
 
 netaddr = optional("netaddr")
@@ -69,25 +69,24 @@ def parse_peers(value, host, role, families):
 
 
 def _parse_asn(value, host, where):
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4294967295 or value in _RESERVED_ASNS:
-        raise PlanError(host, VARIABLE, f"{where}: asn {value!r} is not a valid AS number (1-4294967294, not 23456 or 65535)")
-    if value == ASN_MAX:
-        raise PlanError(host, VARIABLE, f"{where}: asn {value} is the private AS number wgsdn devices use towards their gateways")
-    return value
+    asn = names.number(value)
+    if asn is None or not 1 <= asn <= 4294967295 or asn in _RESERVED_ASNS:
+        raise PlanError(host, VARIABLE, f"{where}: asn {shown(value)} is not a valid AS number (1-4294967294, not 23456 or 65535)")
+    if asn == ASN_MAX:
+        raise PlanError(host, VARIABLE, f"{where}: asn {asn} is the private AS number wgsdn devices use towards their gateways")
+    return asn
 
 
 def _parse_prefixes(value, host, where, family):
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)):
-        raise PlanError(host, VARIABLE, f"{where} {value!r} must be a list of prefixes")
+        raise PlanError(host, VARIABLE, f"{where} {shown(value)} must be a list of prefixes")
     result = []
     for item in value:
         net = family.parse_network(item, host, VARIABLE) if isinstance(item, str) and "/" in item else None
         if net is None:
-            raise PlanError(host, VARIABLE, f"{where}: {item!r} is not an {family.label} prefix in CIDR notation (the peer's address is {family.label})")
+            raise PlanError(host, VARIABLE, f"{where}: {shown(item)} is not an {family.label} prefix in CIDR notation (the peer's address is {family.label})")
         result.append(str(net))
     return result
 
@@ -96,13 +95,13 @@ def _parse_export(value, host, where, family):
     if value == OVERLAY:
         return OVERLAY
     if isinstance(value, str) and "/" not in value:
-        raise PlanError(host, VARIABLE, f"{where}: export {value!r} must be 'overlay' or a list of prefixes")
+        raise PlanError(host, VARIABLE, f"{where}: export {shown(value)} must be 'overlay' or a list of prefixes")
     return _parse_prefixes(value, host, f"{where}: export", family)
 
 
 def _parse_bool(value, host, where):
     if not isinstance(value, bool):
-        raise PlanError(host, VARIABLE, f"{where} {value!r} must be true or false")
+        raise PlanError(host, VARIABLE, f"{where} {shown(value)} must be true or false")
     return value
 
 
@@ -110,7 +109,7 @@ def _parse_multihop(value, host, where):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 255:
-        raise PlanError(host, VARIABLE, f"{where}: multihop {value!r} must be a hop count 1-255")
+        raise PlanError(host, VARIABLE, f"{where}: multihop {shown(value)} must be a hop count 1-255")
     return value
 
 

@@ -27,10 +27,10 @@ stateful filter that saw only one half of a flow.
 
 import re
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import memo, topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import memo, services, topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import MONITORS_GROUP
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT
 
 netaddr = optional("netaddr")
@@ -82,17 +82,17 @@ def shared_value(hostvars, names):
 def parse_port(text, index, field="ports"):
     """``tcp/N``, ``udp/N``, ``tcp/N-M``, ``udp/N-M`` or ``icmp``: ``(protocol, low, high)`` (ICMP: ``("icmp", None, None)``)."""
     if not isinstance(text, str):
-        raise _error(f"{text!r} is not a port (tcp/N, udp/N, tcp/N-M, udp/N-M or icmp)", index, field)
+        raise _error(f"{shown(text)} is not a port (tcp/N, udp/N, tcp/N-M, udp/N-M or icmp)", index, field)
     value = text.strip().lower()
     if value == ICMP:
         return (ICMP, None, None)
     match = _PORT.match(value)
     if not match:
-        raise _error(f"{text!r} is not a port: use tcp/N, udp/N, tcp/N-M, udp/N-M or icmp", index, field)
+        raise _error(f"{shown(text)} is not a port: use tcp/N, udp/N, tcp/N-M, udp/N-M or icmp", index, field)
     low = int(match.group(2))
     high = int(match.group(3)) if match.group(3) else low
     if not 1 <= low <= high <= 65535:
-        raise _error(f"{text!r}: ports run from 1 to 65535, low before high", index, field)
+        raise _error(f"{shown(text)}: ports run from 1 to 65535, low before high", index, field)
     return (match.group(1), low, high)
 
 
@@ -110,9 +110,9 @@ def parse_prefix(text, index, field):
             raise ValueError(length)
         net = netaddr.IPNetwork(f"{netaddr.IPAddress(address, flags=netaddr.INET_PTON)}/{length}" if _slash else address)
     except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise _error(f"{text!r} is not a prefix (like 192.168.10.0/24 or fd00:10::/64)", index, field) from None
+        raise _error(f"{shown(text)} is not a prefix (like 192.168.10.0/24 or fd00:10::/64)", index, field) from None
     if net.ip != net.network:
-        raise _error(f"{text!r} has host bits set; did you mean {net.cidr}?", index, field)
+        raise _error(f"{shown(text)} has host bits set; did you mean {net.cidr}?", index, field)
     return net.cidr
 
 
@@ -131,14 +131,14 @@ def parse(raw):
         raise _error(f"unknown key(s) {', '.join(map(str, unknown))}; a policy has 'default' and 'rules'")
     default = raw.get("default", "deny")
     if default not in DEFAULTS:
-        raise _error(f"{default!r} is not allow or deny", field="default")
+        raise _error(f"{shown(default)} is not allow or deny", field="default")
     rules = raw.get("rules") or []
     if not isinstance(rules, list):
         raise _error("must be a list of rules", field="rules")
     parsed = []
     for index, rule in enumerate(rules):
         if not isinstance(rule, dict):
-            raise _error(f"{rule!r} is not a mapping with from, to and ports", index, "rule")
+            raise _error(f"{shown(rule)} is not a mapping with from, to and ports", index, "rule")
         unknown = sorted(map(str, set(rule) - set(RULE_KEYS)))
         if unknown:
             raise _error(f"unknown key(s) {', '.join(unknown)}; a rule has {', '.join(RULE_KEYS)}", index, unknown[0])
@@ -149,17 +149,17 @@ def parse(raw):
             if not names:
                 raise _error("names nobody: give inventory groups, host names or prefixes", index, field)
             if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-                raise _error(f"{rule.get(field)!r} must be a list of group names, host names or prefixes", index, field)
+                raise _error(f"{shown(rule.get(field))} must be a list of group names, host names or prefixes", index, field)
             sides[field] = [n.strip() for n in names]
         ports = rule.get("ports")
         if ports is not None:
             ports = [ports] if isinstance(ports, str) else ports
             if not isinstance(ports, list) or not ports:
-                raise _error(f"{rule.get('ports')!r} must be a list such as [tcp/22, udp/137-138, icmp] (omit it for every port)", index, "ports")
+                raise _error(f"{shown(rule.get('ports'))} must be a list such as [tcp/22, udp/137-138, icmp] (omit it for every port)", index, "ports")
             ports = [parse_port(p, index) for p in ports]
         action = rule.get("action", "allow")
         if action not in ACTIONS:
-            raise _error(f"{action!r} is not allow or deny", index, "action")
+            raise _error(f"{shown(action)} is not allow or deny", index, "action")
         parsed.append({"index": index, "from": sides["from"], "to": sides["to"], "ports": ports, "action": action})
     return {"default": default, "rules": parsed}
 
@@ -172,10 +172,15 @@ def service_addresses(host):
     return [s["address"] for s in host.get("services", []) if s.get("address")]
 
 
-def host_prefixes(plan, name):
-    """Everything a host stands for in a rule: its overlay addresses, its subnets, its service addresses."""
+def host_prefixes(plan, name, shared=()):
+    """Everything a host stands for in a rule: its overlay addresses, its subnets, its service addresses but ``shared`` ones.
+
+    A ``from`` side passes the anycast addresses (``services.shared_addresses``) as ``shared``:
+    every provider can send from such an address, so it is no one host's source.
+    """
     host = plan["hosts"][name]
-    return [*topology.host_prefixes(plan, host), *host["subnets"], *(str(netaddr.IPNetwork(a).cidr) for a in service_addresses(host))]
+    own = [a for a in service_addresses(host) if a not in shared]
+    return [*topology.host_prefixes(plan, host), *host["subnets"], *(str(netaddr.IPNetwork(a).cidr) for a in own)]
 
 
 def _members(name, plan, groups):
@@ -186,7 +191,7 @@ def _members(name, plan, groups):
     return None
 
 
-def _resolve_side(names, plan, groups, index, field, stands_for):
+def _resolve_side(names, plan, groups, index, field, stands_for, shared):
     prefixes, hosts, literals = [], [], []
     for name in names:
         prefix = parse_prefix(name, index, field)
@@ -196,11 +201,11 @@ def _resolve_side(names, plan, groups, index, field, stands_for):
             continue
         members = _members(name, plan, groups)
         if members is None:
-            raise _error(f"'{name}' is neither an inventory group, a host of the overlay, nor a prefix", index, field)
+            raise _error(f"{shown(name)} is neither an inventory group, a host of the overlay, nor a prefix", index, field)
         hosts.extend(m for m in members if m not in hosts)
         for member in members:
             if member not in stands_for:
-                stands_for[member] = [netaddr.IPNetwork(p) for p in host_prefixes(plan, member)]
+                stands_for[member] = [netaddr.IPNetwork(p) for p in host_prefixes(plan, member, shared)]
             prefixes.extend(stands_for[member])
     if not prefixes:
         raise _error(f"names nobody: {', '.join(names)} hold(s) no host of the overlay", index, field)
@@ -219,12 +224,14 @@ def resolve(parsed, plan, groups):
     if parsed is None:
         return None
     groups = groups or {}
-    rules, stands_for = [], {}
+    # Per side: what each host stands for. An anycast address is a destination, never one host's source.
+    shared = {"from": services.shared_addresses(plan), "to": set()}
+    rules, stands_for = [], {"from": {}, "to": {}}
     for rule in parsed["rules"]:
         resolved = dict(rule)
         for field in ("from", "to"):
             resolved[field + "_names"] = list(rule[field])
-            resolved[field] = _resolve_side(rule[field], plan, groups, rule["index"], field, stands_for)
+            resolved[field] = _resolve_side(rule[field], plan, groups, rule["index"], field, stands_for[field], shared[field])
         resolved["ports"] = None if rule["ports"] is None else [list(p) for p in rule["ports"]]
         rules.append(resolved)
     resolved = {"default": parsed["default"], "rules": rules}
@@ -260,7 +267,7 @@ def parse_flow_port(text):
     """``tcp/22``, ``udp/53`` or ``icmp`` as ``(protocol, port)``."""
     proto, low, high = parse_port(text, None, "port")
     if proto != ICMP and low != high:
-        raise _error(f"{text!r}: give one port, not a range", field="port")
+        raise _error(f"{shown(text)}: give one port, not a range", field="port")
     return proto, low
 
 
@@ -272,7 +279,7 @@ def _address_of(plan, what, family=None):
     try:
         return netaddr.IPAddress(str(what).split("/", maxsplit=1)[0], flags=netaddr.INET_PTON)
     except (netaddr.AddrFormatError, ValueError, TypeError):
-        raise PlanError(None, VARIABLE, f"'{what}' is neither a host of the overlay nor an address") from None
+        raise PlanError(None, VARIABLE, f"{shown(what)} is neither a host of the overlay nor an address") from None
 
 
 def decide(policy, plan, src, dst, port, family=None):
@@ -280,6 +287,8 @@ def decide(policy, plan, src, dst, port, family=None):
 
     ``src``/``dst``: host names (their address in ``family``) or addresses.
     The first rule whose from, to and ports match decides; else the default.
+    An anycast service address (several providers) as ``src`` matches no rule
+    through a host or group: it is in ``to`` sides only (``resolve``).
     Returns ``{allowed, rule (index or None), reason}``.
     """
     protocol, number = parse_flow_port(port) if isinstance(port, str) else port

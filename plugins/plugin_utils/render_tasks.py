@@ -29,6 +29,8 @@ import dataclasses
 import os
 from types import MappingProxyType
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import shown
+
 FQCN_IMPORT = "ansible.builtin.import_tasks"
 FQCN_SET_FACT = "ansible.builtin.set_fact"
 FQCN_RENDER = "wgsdn.fabric.render_template"
@@ -98,7 +100,7 @@ def _flatten(loader, role_path, filename, when, role_name):
         unknown = [key for key in task if key not in ACTIONS and key not in KEYWORDS]
         if len(actions) != 1 or unknown:
             raise RenderTaskError(
-                f"role {role_name}, tasks/{filename}, task {task.get('name', '?')!r}: the fast render runs only "
+                f"role {role_name}, tasks/{filename}, task {shown(task.get('name', '?'))}: the fast render runs only "
                 f"{', '.join(ACTIONS)} with {', '.join(sorted(KEYWORDS))} (found {', '.join(unknown or actions) or 'no action'})"
             )
         if isinstance(task.get("loop_control"), dict) and set(task["loop_control"]) - {"loop_var", "label"}:

@@ -11,7 +11,9 @@ def compute_plan(gateways, devices, hostvars, state_file, prune=False, write=Tru
     """Validate, allocate under the state file's lock, persist if anything changed.
 
     Everything that can fail runs before the state file is written, so a bad
-    inventory or a corrupt state leaves the file byte-for-byte as it was.
+    inventory or a corrupt state leaves the file byte-for-byte as it was. A
+    plaintext file whose StateFile encodes at rest (a vault secret) is encoded
+    even when no allocation changed; ``state_file.notices`` says so.
     """
     overlay = build_overlay(gateways, devices, hostvars, clients=clients)
     parsed_policy = policy.parse(policy.shared_value(hostvars, list(overlay.hosts)))
@@ -26,4 +28,6 @@ def compute_plan(gateways, devices, hostvars, state_file, prune=False, write=Tru
         plan["monitors"] = policy.monitors(plan, groups)
         if changed and write:
             state_file.save(new_state)
+        else:  # a plaintext file under a vault secret is encrypted now, under the same lock
+            state_file.seal(write=write)
     return plan

@@ -18,9 +18,9 @@ Services need BGP: in direct and hub mode (no routing daemon) they are refused.
 
 from urllib.parse import urlsplit
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import items
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import items, names
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DEVICE, GATEWAY, ROUTED
 
 netaddr = optional("netaddr")
@@ -54,26 +54,30 @@ def parse_services(value, host, families):
 
 def _parse_root(value, host, name):
     if not isinstance(value, bool):
-        raise PlanError(host, VARIABLE, f"service '{name}': check_as_root must be true or false, not {value!r}")
+        raise PlanError(host, VARIABLE, f"service '{name}': check_as_root must be true or false, not {shown(value)}")
     return value
 
 
 def parse_check(value, host, name):
-    """``None`` (always announced while the host and its checker run), ``tcp:PORT``, ``http(s)://URL`` or a command."""
+    """``None`` (always announced while the host and its checker run), ``tcp:PORT``, ``http(s)://URL`` or a command.
+
+    The check reaches the checker's settings file (shell-quoted, sourced by bash) and, for a
+    command, ``sh -c``: it is what the operator wants run, on one line of printable ASCII.
+    """
     if value is None:
         return None
-    where = f"service '{name}': check {value!r}"
+    where = f"service '{name}': check {shown(value)}"
     if not isinstance(value, str) or not value.strip():
         raise PlanError(host, VARIABLE, f"{where} is not tcp:PORT, an http(s):// URL or a command")
     text = value.strip()
-    if any(ch in text for ch in "\n\r\0"):
-        raise PlanError(host, VARIABLE, f"{where} must be one line")
+    if not names.one_printable_line(text):
+        raise PlanError(host, VARIABLE, f"{where} must be one line of printable ASCII (no tabs, control or non-ASCII characters)")
     lowered = text.lower()
     if lowered.startswith("tcp:"):
-        port = text[4:]
-        if not port.isdigit() or not 1 <= int(port) <= 65535:
+        port = names.number(text[4:])
+        if port is None or not 1 <= port <= 65535:
             raise PlanError(host, VARIABLE, f"{where} is malformed: tcp:PORT needs a port 1-65535")
-        return {"type": "tcp", "port": int(port)}
+        return {"type": "tcp", "port": port}
     if lowered.startswith(("http:", "https:")):
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
@@ -179,6 +183,11 @@ def providers(plan):
             entry = result.setdefault(service["name"], {"address": service["address"], "prefix": service["prefix"], "providers": []})
             entry["providers"].append(name)
     return result
+
+
+def shared_addresses(plan):
+    """Service addresses that more than one host announces (anycast): any of their providers can send from them."""
+    return {entry["address"] for entry in providers(plan).values() if len(entry["providers"]) > 1}
 
 
 def origin_prefixes(plan, gateway_name):

@@ -23,7 +23,7 @@ import os
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import files
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.keys import decode_key
 
@@ -60,7 +60,7 @@ def validate_state(data, path):
             try:
                 netaddr.IPNetwork(network, version=family.version)
             except (netaddr.AddrFormatError, ValueError, TypeError):
-                fail(None, f"'{family.state_network_key}' {network!r} is not an {family.label} prefix")
+                fail(None, f"'{family.state_network_key}' {shown(network)} is not an {family.label} prefix")
 
     addresses = {}
     gateway_ids = {}
@@ -75,7 +75,7 @@ def validate_state(data, path):
             try:
                 addr = netaddr.IPAddress(entry[family.state_key], version=family.version, flags=netaddr.INET_PTON)
             except (netaddr.AddrFormatError, ValueError, TypeError):
-                fail(name, f"{family.state_key} {entry[family.state_key]!r} is not an {family.label} address")
+                fail(name, f"{family.state_key} {shown(entry[family.state_key])} is not an {family.label} address")
             if addr in addresses:
                 fail(name, f"{family.state_key} {addr} is also allocated to host '{addresses[addr]}'")
             addresses[addr] = name
@@ -86,13 +86,13 @@ def validate_state(data, path):
         if "gateway_id" in entry:
             gid = entry["gateway_id"]
             if not isinstance(gid, int) or isinstance(gid, bool) or not 1 <= gid < data["next_gateway_id"]:
-                fail(name, f"gateway_id {gid!r} is not a number below next_gateway_id")
+                fail(name, f"gateway_id {shown(gid)} is not a number below next_gateway_id")
             if gid in gateway_ids:
                 fail(name, f"gateway_id {gid} is also used by host '{gateway_ids[gid]}'")
             gateway_ids[gid] = name
     for pair, key in data["preshared_keys"].items():
         if not isinstance(pair, str) or pair.count("|") != 1:
-            fail(None, f"preshared key entry {pair!r} is not named 'hostA|hostB'")
+            fail(None, f"preshared key entry {shown(pair)} is not named 'hostA|hostB'")
         try:
             decode_key(key)
         except ValueError as exc:
@@ -105,12 +105,19 @@ class StateFile:
 
     ``encode(text) -> bytes`` and ``decode(bytes) -> text`` wrap the JSON text
     (the lookup passes ansible-vault here); by default the file is plain UTF-8.
+    ``encoded(bytes) -> bool`` tells whether a file is already in the codec's form
+    at rest (vault's header): a plaintext file that ``load`` read is then encoded
+    by ``seal`` (or ``save``), its text unchanged. ``notices`` says what was done
+    or, in check mode, would be done (paths only, never content).
     """
 
-    def __init__(self, path, encode=None, decode=None):
+    def __init__(self, path, encode=None, decode=None, encoded=None):
         self.path = os.path.abspath(path)
         self._encode = encode or (lambda text: text.encode("utf-8"))
         self._decode = decode or (lambda raw: raw.decode("utf-8"))
+        self._encoded = encoded
+        self._plaintext = None  # the text of a file load() found not encoded, while it stays so
+        self.notices = []
 
     @contextlib.contextmanager
     def locked(self):
@@ -134,12 +141,14 @@ class StateFile:
     def load(self):
         """The validated state document (an empty one when there is no file)."""
         raw = self.read_raw()
+        self._plaintext = None
         if raw is None:
             return empty_state()
         try:
             text = self._decode(raw)
         except Exception as exc:  # the codec is pluggable: report whatever it raises
             raise PlanError(None, VARIABLE, f"cannot decrypt or decode state file {self.path}: {exc}") from None
+        self._plaintext = text if self._encoded is not None and not self._encoded(raw) else None
         try:
             data = json.loads(text)
         except ValueError as exc:
@@ -149,6 +158,19 @@ class StateFile:
         return validate_state(data, self.path)
 
     def save(self, data):
-        text = json.dumps(data, indent=1, sort_keys=True) + "\n"
-        payload = self._encode(text)
-        files.write_atomic(self.path, payload, 0o600, prefix=".wgsdn-tmp.", durable=True)
+        self._write(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+    def seal(self, write=True):
+        """Encode the plaintext file the last ``load`` read (its text as it was); with ``write`` false, only say so."""
+        if self._plaintext is None:
+            return
+        if write:
+            self._write(self._plaintext)
+        else:
+            self.notices.append(f"state file {self.path} is plaintext: a run outside check mode encrypts it with the vault secret")
+
+    def _write(self, text):
+        files.write_atomic(self.path, self._encode(text), 0o600, prefix=".wgsdn-tmp.", durable=True)
+        if self._plaintext is not None:
+            self.notices.append(f"state file {self.path} was plaintext: encrypted it with the vault secret")
+            self._plaintext = None

@@ -31,7 +31,7 @@ import re
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import memo, peers, services
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DEVICE, DIRECT, GATEWAY, ROUTED
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import pair_key
@@ -143,7 +143,7 @@ def allowed_ips(plan, host_name, peer_name):
     _host(plan, host_name)
     _host(plan, peer_name, "peer")
     if peer_name not in plan["hosts"][host_name]["neighbours"]:
-        raise PlanError(host_name, "peer", f"'{peer_name}' is not a WireGuard peer of this host")
+        raise PlanError(host_name, "peer", f"{shown(peer_name)} is not a WireGuard peer of this host")
     return _allowed_ips(plan, host_name, peer_name)
 
 

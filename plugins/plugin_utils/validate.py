@@ -9,7 +9,7 @@ before anything is written. Each error names the host and the variable.
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, services
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import GATEWAYS_GROUP
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import FAMILIES
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DIRECT, GATEWAY, IFNAMSIZ, ROUTED
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.topology import link_interface
@@ -55,7 +55,7 @@ def _check_uplinks(overlay):
         for uplink in host.uplinks:
             target = overlay.hosts.get(uplink)
             if target is None:
-                raise PlanError(host.name, "wgsdn_uplinks", f"'{uplink}' is not a host of the overlay")
+                raise PlanError(host.name, "wgsdn_uplinks", f"{shown(uplink)} is not a host of the overlay")
             if target.role != GATEWAY:
                 raise PlanError(host.name, "wgsdn_uplinks", f"'{uplink}' is not in the {GATEWAYS_GROUP} group")
         if not host.uplinks and len(gateways) > 1:

@@ -4,6 +4,11 @@ Each case runs the real site.yml against hosts whose connection would fail the
 moment a task reached them (containers that do not exist). A good run would
 stop at UNREACHABLE; a bad input must stop earlier, at the plan, with an error
 naming the host and the variable, and must leave the state file byte-identical.
+
+Every run is at -vvv with a canary BGP password in the inventory (gateway1's
+external peer): the refusal is asserted on that output (a superset of what the
+default verbosity prints), and neither the canary nor any key of the state file
+may appear in it. One run per case covers both.
 """
 
 import copy
@@ -12,9 +17,12 @@ import json
 import pytest
 from wgsdn_testkit.playbooks import ROOT, playbook, write_inventory
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import shown
 from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 VALID_KEY = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+CANARY = "CANARY-7f3a9c-md5"
+PEER = {"name": "core", "address": "192.0.2.1", "asn": 65001, "import": ["198.51.100.0/24"], "password": CANARY}
 
 
 def _host(**values):
@@ -37,8 +45,22 @@ def _add_device(name, **values):
     return mutate
 
 
-def _state(mutation):
-    return ("state", mutation)
+def _rename(old, new, **values):
+    """Host ``old`` called ``new`` (the uplinks that name it follow), with ``values`` added."""
+
+    def mutate(topology):
+        gateways, devices, hostvars = topology
+        hostvars[new] = dict(hostvars.pop(old), **values)
+        for names in (gateways, devices):
+            names[:] = [new if n == old else n for n in names]
+        for host in hostvars.values():
+            host["wgsdn_uplinks"] = [new if n == old else n for n in host.get("wgsdn_uplinks", [])] or host.get("wgsdn_uplinks")
+        return topology
+
+    return mutate
+
+
+INJECTION = "device1\nPreUp = touch /tmp/wgsdn-pwned"
 
 
 INVENTORY_CASES = [
@@ -55,6 +77,26 @@ INVENTORY_CASES = [
     ("endpoint with a port", _host(gateway1={"wgsdn_endpoint": "198.51.100.1:51820"}), "gateway1", "wgsdn_endpoint"),
     ("invalid keepalive", _host(device1={"wgsdn_persistent_keepalive": "often"}), "device1", "wgsdn_persistent_keepalive"),
     ("interface name too long", _host(gateway2={"wgsdn_link_name": "gateway-number-two"}), "gateway2", "wgsdn_link_name"),
+    ("host name with a newline, link name set", _rename("device1", INJECTION, wgsdn_link_name="d1"), INJECTION, "inventory_hostname"),
+    ("host name with a quote, link name set", _rename("device2", 'device"2', wgsdn_link_name="d2"), 'device"2', "inventory_hostname"),
+    ("link name with '='", _host(gateway2={"wgsdn_link_name": "gw=2"}), "gateway2", "wgsdn_link_name"),
+    ("interface name with a space", _host(**{n: {"wgsdn_interface": "wg 0"} for n in ("gateway1", "gateway2")}), "gateway1", "wgsdn_interface"),
+    ("endpoint with a newline", _host(gateway1={"wgsdn_endpoint": "gw1\n.example.org"}), "gateway1", "wgsdn_endpoint"),
+    ("service name with a newline", _host(device1={"wgsdn_services": [{"name": "web\n", "address": "10.9.0.1"}]}), "device1", "wgsdn_services"),
+    (
+        "service check with a control character",
+        _host(device1={"wgsdn_services": [{"name": "web", "address": "10.9.0.1", "check": "true\x1b"}]}),
+        "device1",
+        "wgsdn_services",
+    ),
+    ("peer list written as a mapping", _host(gateway1={"wgsdn_bgp_peers": PEER}), "gateway1", "wgsdn_bgp_peers"),
+    (
+        "peer password leaving its string",
+        _host(gateway1={"wgsdn_bgp_peers": [dict(PEER, password=CANARY + '"; }; protocol static x {')]}),
+        "gateway1",
+        "wgsdn_bgp_peers",
+    ),
+    ("peer name with a quote", _host(gateway1={"wgsdn_bgp_peers": [dict(PEER, name='core"')]}), "gateway1", "wgsdn_bgp_peers"),
     (
         "exhausted pool",
         lambda t: _add_device("device9", wgsdn_network="10.0.0.0/29")(_host(**{n: {"wgsdn_network": "10.0.0.0/29"} for n in t[2]})(t)),
@@ -90,8 +132,10 @@ def _edit(raw, change):
 
 @pytest.fixture
 def site(tmp_path):
-    """A valid article topology 3 whose state file exists; hosts are containers that do not exist."""
+    """A valid article topology 3 whose state file exists; hosts are containers that do not exist;
+    gateway1 has an external peer whose password is the canary."""
     topology = article_topology(3)
+    topology[2]["gateway1"]["wgsdn_bgp_peers"] = [PEER]
     extra = {"ansible_connection": "community.docker.docker"}
     write_inventory(tmp_path, *topology, extra=extra)
     plan_only = tmp_path / "plan.yml"
@@ -101,18 +145,29 @@ def site(tmp_path):
     return tmp_path, topology, extra
 
 
-def _run_site(directory):
-    return playbook("-i", directory / "hosts.yml", ROOT / "playbooks" / "site.yml")
+def _run_site(directory, *args):
+    return playbook("-vvv", "-i", directory / "hosts.yml", ROOT / "playbooks" / "site.yml", *args)
 
 
-def _assert_refused(run, host, variable):
+def _secrets(directory):
+    """The canary and every key of the state file (when it is still JSON)."""
+    try:
+        state = json.loads((directory / ".wgsdn-state.json").read_bytes())
+    except ValueError:
+        return [CANARY]
+    return [CANARY, *(h.get("private_key") for h in state["hosts"].values()), *state["preshared_keys"].values()]
+
+
+def _assert_refused(run, host, variable, secrets):
     output = run.stdout + run.stderr
     assert run.returncode != 0
     assert f"variable '{variable}'" in output, output[-3000:]
     if host:
-        assert f"host '{host}'" in output
+        assert f"host {shown(host)}" in output
     assert "UNREACHABLE" not in output, "a task reached a host"
     assert "TASK [wgsdn.fabric.wireguard" not in output, "the WireGuard role started"
+    for secret in secrets:
+        assert not secret or secret not in output, f"a secret was printed at -vvv: {secret[:10]}..."
 
 
 @pytest.mark.parametrize("name, mutate, host, variable", INVENTORY_CASES, ids=[c[0] for c in INVENTORY_CASES])
@@ -121,7 +176,7 @@ def test_broken_inventory(site, name, mutate, host, variable):
     before = (directory / ".wgsdn-state.json").read_bytes()
     broken = mutate(copy.deepcopy(topology))
     write_inventory(directory, *broken, extra=extra)
-    _assert_refused(_run_site(directory), host, variable)
+    _assert_refused(_run_site(directory), host, variable, _secrets(directory))
     assert (directory / ".wgsdn-state.json").read_bytes() == before
 
 
@@ -129,13 +184,13 @@ def test_broken_inventory(site, name, mutate, host, variable):
 def test_broken_state_file(site, name, corrupt, host, variable):
     directory, _, _ = site
     state = directory / ".wgsdn-state.json"
+    secrets = _secrets(directory)
     state.write_bytes(corrupt(state.read_bytes()))
     before = state.read_bytes()
-    _assert_refused(_run_site(directory), host, variable)
+    _assert_refused(_run_site(directory), host, variable, secrets)
     assert state.read_bytes() == before
 
 
 def test_a_site_option_that_is_not_a_boolean_is_refused(site):
     directory, _, _ = site
-    run = playbook("-i", directory / "hosts.yml", ROOT / "playbooks" / "site.yml", "-e", "wgsdn_site_full=maybe")
-    _assert_refused(run, None, "wgsdn_site_full")
+    _assert_refused(_run_site(directory, "-e", "wgsdn_site_full=maybe"), None, "wgsdn_site_full", _secrets(directory))

@@ -5,6 +5,7 @@ import stat
 
 import pytest
 import yaml
+from ansible.parsing.vault import VaultLib, VaultSecret
 
 from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import ROOT, ansible_doc, playbook, write_inventory
 from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
@@ -91,6 +92,35 @@ def test_vault_encrypted_state(site):
     assert without.returncode != 0
     assert "variable 'wgsdn_state_file'" in without.stdout + without.stderr
     assert "vault-encrypted and no vault secret is configured" in without.stdout + without.stderr
+
+
+def test_vault_encrypts_an_existing_plaintext_state_on_the_next_run(site):
+    inventory = write_inventory(site, *article_topology(2))
+    assert playbook("-i", inventory, site / "play.yml").returncode == 0
+    state = site / ".wgsdn-state.json"
+    plaintext = state.read_bytes()
+    password = site / "vault-pass"
+    password.write_text("correct horse battery staple\n")
+    check = playbook("-i", inventory, site / "play.yml", "--vault-password-file", password, "--check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert state.read_bytes() == plaintext, "check mode wrote the state file"
+    assert f"state file {state} is plaintext: a run outside check mode encrypts it" in _unwrapped(check)
+    run = playbook("-i", inventory, site / "play.yml", "--vault-password-file", password)
+    assert run.returncode == 0, run.stdout + run.stderr
+    raw = state.read_bytes()
+    assert raw.startswith(b"$ANSIBLE_VAULT;1.1;AES256")
+    assert VaultLib([(None, VaultSecret(b"correct horse battery staple"))]).decrypt(raw) == plaintext
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    assert f"state file {state} was plaintext: encrypted it with the vault secret" in _unwrapped(run)
+    assert "correct horse" not in run.stdout + run.stderr
+    again = playbook("-i", inventory, site / "play.yml", "--vault-password-file", password)
+    assert again.returncode == 0 and state.read_bytes() == raw
+    assert "plaintext" not in _unwrapped(again)
+
+
+def _unwrapped(run):
+    """A run's output with Ansible's line wrapping of warnings undone."""
+    return " ".join((run.stdout + run.stderr).split())
 
 
 def test_state_file_variable_is_templated(site):

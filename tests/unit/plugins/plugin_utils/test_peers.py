@@ -98,7 +98,7 @@ BAD = [
     ({"gateway1": peer(bfd="yes")}, "gateway1", "bfd 'yes' must be true or false"),
     ({"gateway1": peer(export="everything")}, "gateway1", "export 'everything' must be 'overlay' or a list of prefixes"),
     ({"gateway1": peer(address="office")}, "gateway1", "address 'office' is not an IP address"),
-    ({"gateway1": peer(colour="red")}, "gateway1", "unknown field(s) colour"),
+    ({"gateway1": peer(colour="red")}, "gateway1", "unknown field(s) 'colour'"),
     ({"device1": peer()}, "device1", "only gateways (wgsdn_gateways) speak BGP"),
     ({"gateway1": {"wgsdn_bgp_peers": [OFFICE, OFFICE]}}, "gateway1", "peer 'office-core' is listed twice"),
 ]

@@ -16,7 +16,7 @@ from ansible.parsing.dataloader import DataLoader
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import diagram, policy, verify
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import diagram, policy, services, verify
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
@@ -137,6 +137,49 @@ def test_a_host_stands_for_its_subnets_and_a_prefix_for_itself():
     assert next(s for s in ruleset["sets"] if s["name"] == "edge_v4")["elements"] == ["192.168.4.0/24"]
 
 
+def _plan_with_services(rules):
+    """Topology 3 with an anycast service (10.0.0.100 on device1 and device3, behind different gateways)
+    and a service only device2 announces (10.0.0.101)."""
+    gateways, devices, hostvars = article_topology(3)
+    anycast = {"name": "dns", "address": "10.0.0.100", "check": "tcp:53"}
+    hostvars["device1"]["wgsdn_services"] = [anycast]
+    hostvars["device3"]["wgsdn_services"] = [anycast]
+    hostvars["device2"]["wgsdn_services"] = [{"name": "web", "address": "10.0.0.101"}]
+    for values in hostvars.values():
+        values["wgsdn_policy"] = {"default": "deny", "rules": rules}
+    with tempfile.TemporaryDirectory() as directory:
+        return compute_plan(gateways, devices, hostvars, StateFile(f"{directory}/state.json"), groups=GROUPS)
+
+
+def test_an_anycast_address_is_no_hosts_source_but_stays_a_destination():
+    plan = _plan_with_services(
+        [
+            {"from": ["device1"], "to": ["gateway2"], "ports": ["tcp/22"]},
+            {"from": ["admins"], "to": ["device3"], "ports": ["tcp/53"]},
+            {"from": ["device2"], "to": ["device1"], "ports": ["tcp/80"]},
+        ]
+    )
+    rules = plan["policy"]["rules"]
+    # Every provider of 10.0.0.100 can send from it: it names none of them in from, not even a group holding them all.
+    assert rules[0]["from"]["v4"] == ["10.0.0.1/32"]
+    assert rules[1]["from"]["v4"] == ["10.0.0.1/32", "10.0.0.4/32"]
+    # Reaching the service is the point of a destination: there it stays.
+    assert rules[1]["to"]["v4"] == ["10.0.0.4/32", "10.0.0.100/32"]
+    # A service address one host announces is that host's: it stays in from.
+    assert rules[2]["from"]["v4"] == ["10.0.0.3/32", "10.0.0.101/32"]
+    assert not policy.decide(plan["policy"], plan, "10.0.0.100", "gateway2", "tcp/22")["allowed"]
+    assert policy.decide(plan["policy"], plan, "device1", "gateway2", "tcp/22")["allowed"]
+    assert not policy.decide(plan["policy"], plan, "10.0.0.100", "device3", "tcp/53")["allowed"]
+    assert policy.decide(plan["policy"], plan, "device1", "10.0.0.100", "tcp/53")["allowed"]
+    assert policy.decide(plan["policy"], plan, "10.0.0.101", "device1", "tcp/80")["allowed"]
+    # The nftables sets say the same: no set a rule matches sources against holds the anycast address.
+    ruleset = policy.ruleset(plan, "device3")
+    sources = {m for statement in ruleset["policy"]["rules"] for m in re.findall(r"ip saddr @(\S+)", statement)}
+    elements = {s["name"]: s["elements"] for s in ruleset["sets"]}
+    assert sources and not any("10.0.0.100/32" in elements[name] for name in sources)
+    assert any("10.0.0.100/32" in elements[name] for statement in ruleset["policy"]["rules"] for name in re.findall(r"ip daddr @(\S+)", statement))
+
+
 def test_clients_are_filtered_at_their_gateway_and_run_no_ruleset():
     plan = _plan([{"from": ["wgsdn_clients"], "to": ["device1"], "ports": ["tcp/22"]}, {"from": ["admins"], "to": ["phone"], "ports": ["icmp"]}])
     assert policy.ruleset(plan, "phone") == {"enabled": False}
@@ -253,7 +296,7 @@ def test_every_resolved_host_is_covered_by_its_sets(rules):
         for field in ("from", "to"):
             side = rule[field]
             for name in side["hosts"]:
-                for prefix in policy.host_prefixes(plan, name):
+                for prefix in policy.host_prefixes(plan, name, services.shared_addresses(plan) if field == "from" else ()):
                     net = netaddr.IPNetwork(prefix)
                     assert any(net in netaddr.IPNetwork(p) for p in side[f"v{net.version}"]), (name, prefix, side)
 

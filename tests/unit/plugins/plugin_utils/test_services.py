@@ -101,7 +101,7 @@ BAD = [
     ({"device2": {"wgsdn_services": [{"name": "x", "address": "10.0.0.53", "check": "a\nb"}]}}, "device2", "must be one line"),
     ({"device2": {"wgsdn_services": [{"name": "x", "address": "10.0.0.500"}]}}, "device2", "address '10.0.0.500' is not an IP address"),
     ({"device2": {"wgsdn_services": [{"name": "Bad Name", "address": "10.0.0.53"}]}}, "device2", "name 'Bad Name' must be"),
-    ({"device2": {"wgsdn_services": [{"name": "x", "address": "10.0.0.53", "port": 1}]}}, "device2", "unknown field(s) port"),
+    ({"device2": {"wgsdn_services": [{"name": "x", "address": "10.0.0.53", "port": 1}]}}, "device2", "unknown field(s) 'port'"),
     ({"device2": {"wgsdn_services": "10.0.0.53"}}, "device2", "must be a list"),
     ({"device2": {"wgsdn_services": [{"name": "x", "address": "fd00::53"}]}}, "device2", "the overlay carries no IPv6"),
     ({"device2": {"wgsdn_services": [{"name": "x", "address": "10.0.0.255"}]}}, "device2", "network or broadcast address"),

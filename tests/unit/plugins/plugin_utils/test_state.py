@@ -33,6 +33,61 @@ def test_codec_wraps_the_content(state_path):
     assert set(wrapped.load()["hosts"]) == {"g", "a"}
 
 
+PREFIX = b"SEALED:"
+
+
+def sealed(path):
+    """A StateFile whose codec marks its at-rest form (as ansible-vault's header does), reading plaintext too."""
+    return StateFile(
+        str(path),
+        encode=lambda text: PREFIX + base64.b64encode(text.encode()),
+        decode=lambda raw: base64.b64decode(raw[len(PREFIX) :]).decode() if raw.startswith(PREFIX) else raw.decode(),
+        encoded=lambda raw: raw.startswith(PREFIX),
+    )
+
+
+def test_a_plaintext_file_is_encoded_on_the_next_run_unchanged_once_decoded(state_path):
+    run(state_path)
+    state_path.write_text(state_path.read_text().replace("\n", "\n  "))  # hand-edited layout: kept byte for byte
+    state_path.chmod(0o644)
+    plaintext = state_path.read_bytes()
+    first = sealed(state_path)
+    compute_plan(["g"], ["a", "b"], {n: dict(NET) for n in "gab"}, first)
+    raw = state_path.read_bytes()
+    assert raw.startswith(PREFIX) and base64.b64decode(raw[len(PREFIX) :]) == plaintext
+    assert stat.S_IMODE(os.stat(state_path).st_mode) == 0o600
+    assert first.notices == [f"state file {state_path} was plaintext: encrypted it with the vault secret"]
+    again = sealed(state_path)
+    compute_plan(["g"], ["a", "b"], {n: dict(NET) for n in "gab"}, again)
+    assert state_path.read_bytes() == raw and again.notices == []
+
+
+def test_check_mode_leaves_a_plaintext_file_and_says_it_would_encode_it(state_path):
+    run(state_path)
+    plaintext = state_path.read_bytes()
+    check = sealed(state_path)
+    compute_plan(["g"], ["a", "b"], {n: dict(NET) for n in "gab"}, check, write=False)
+    assert state_path.read_bytes() == plaintext
+    assert check.notices == [f"state file {state_path} is plaintext: a run outside check mode encrypts it with the vault secret"]
+
+
+def test_a_changed_allocation_encodes_a_plaintext_file_and_says_so(state_path):
+    run(state_path)
+    grown = sealed(state_path)
+    compute_plan(["g"], ["a", "b", "c"], {n: dict(NET) for n in "gabc"}, grown)
+    assert state_path.read_bytes().startswith(PREFIX) and set(grown.load()["hosts"]) == set("gabc")
+    assert grown.notices == [f"state file {state_path} was plaintext: encrypted it with the vault secret"]
+
+
+def test_a_bad_inventory_leaves_a_plaintext_file_as_it_was(state_path):
+    run(state_path)
+    plaintext = state_path.read_bytes()
+    refused = sealed(state_path)
+    with pytest.raises(PlanError):
+        compute_plan(["g"], ["a"], {"g": dict(NET), "a": dict(NET, wgsdn_uplinks=["x"])}, refused)
+    assert state_path.read_bytes() == plaintext and refused.notices == []
+
+
 def _corrupt(state_path, mutate):
     run(state_path)
     data = json.loads(state_path.read_text())
