@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from wgsdn_testkit import bird, edge, fabric, ping, routed, scenario
 from wgsdn_testkit.docker import docker, docker_exec, underlay
-from wgsdn_testkit.playbooks import ROOT, converge_reasons, playbook, recap
+from wgsdn_testkit.playbooks import ROOT, changed_tasks, converge_reasons, playbook, recap
 
 DUAL, FAR = "dh-device1", "dh-device2"
 # family -> (device1's address, device2's address, host prefix length, gateway1's and gateway2's addresses)
@@ -401,14 +401,21 @@ def _drifts():
 
 
 def test_live_drift_is_healed_by_one_plain_converge():
-    """Drift that touches no file, applied by hand on five hosts at once: one plain site.yml heals
-    all of it (saying why each host converges), the policy's flows are as it says again, and the
-    next site.yml has nothing to do."""
+    """Drift that touches no file, applied by hand on five hosts at once: check mode reports it and
+    mends nothing; one plain site.yml heals all of it (saying why each host converges), the
+    policy's flows are as it says again, and the next site.yml has nothing to do."""
     fabric.wait_for("steady state", _all_recovered, timeout=90)
     drifts = _drifts()
     for name, _what, command, _healed in drifts:
         docker_exec(name, command)
     time.sleep(1)
+    # Check mode reports the drift as a change and mends nothing.
+    check = playbook("-i", scenario.inventory(), ROOT / "playbooks" / "site.yml", "--check", "--limit", ADMIN, merge_output=True, timeout=600)
+    assert check.returncode == 0, check.out[-3000:]
+    assert any(t.endswith("Load the table inet wgsdn where the running one is not what the file makes") for t in changed_tasks(check.out, ADMIN)), check.out[
+        -3000:
+    ]
+    assert not drifts[0][3](), "check mode loaded the table"
     run = playbook("-i", scenario.inventory(), ROOT / "playbooks" / "site.yml", merge_output=True, timeout=900)
     reasons = converge_reasons(run.out)
     for name, what, _command, healed in drifts:

@@ -201,6 +201,21 @@ def test_exporters_listen_on_the_overlay_address_only():
         assert under.returncode != 0, f"{name}: node-exporter answers on the underlay address {ip}"
 
 
+def test_exporters_answer_the_monitors_only():
+    """A member of the overlay outside wgsdn_monitors gets no answer from any exporter (dropped and
+    counted by the edge table), while the monitor's scrape above gets 200."""
+    stranger = "f-device2"
+    for name in scenario.names():
+        if name == stranger:
+            continue
+        for port in (9100, 9324):
+            asked = docker("exec", stranger, "curl", "-s", "--max-time", "2", f"http://{scenario.address(name)}:{port}/metrics", check=False)
+            assert asked.returncode != 0 and not asked.stdout, f"{name}:{port} answered {stranger}, who is not a monitor"
+    counted = docker("exec", "f-gateway1", "nft", "list", "table", "inet", "wgsdn").stdout
+    line = next(x for x in counted.splitlines() if "exporters: monitors only" in x)
+    assert int(line.split("packets ")[1].split()[0]) > 0, line
+
+
 def test_no_alert_on_the_healthy_fabric_and_the_metrics_are_there():
     time.sleep(pk.FOR_S + 2 * pk.INTERVAL_S)  # anything pending since the first scrape would fire by now
     assert pk.alerts("firing") == set() and pk.alerts("pending") == set(), pk.alerts("firing") | pk.alerts("pending")
