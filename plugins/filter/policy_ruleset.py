@@ -24,12 +24,59 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description:
-    - C(enabled); when true also C(table), C(sets) (each C(name), C(type), C(interval), C(elements)), C(control)
-      (BGP and BFD from link neighbours, accepted before any rule), C(rules) (nftables statements, each commented
-      with its C(rules[N])), C(default) (C(accept) or C(drop)), C(interfaces) (the WireGuard interfaces filtered)
-      and C(forward) (destinations filtered on forward - the host's LANs, a gateway's unmanaged clients).
+  description: The host's C(inet wgsdn) table as data; only C(enabled) without a policy or on an unmanaged client.
   type: dict
+  contains:
+    enabled:
+      description: Whether the host filters (a C(wgsdn_policy) is set and the host is managed).
+      type: bool
+    table:
+      description: The nftables table name.
+      type: str
+      returned: when enabled
+    sets:
+      description: The named sets of the table.
+      type: list
+      elements: dict
+      returned: when enabled
+      contains:
+        name:
+          description: The set's name.
+          type: str
+        type:
+          description: Its nftables element type, for example C(ipv4_addr).
+          type: str
+        interval:
+          description: Whether it holds prefixes (an interval set).
+          type: bool
+        elements:
+          description: Its addresses or prefixes.
+          type: list
+          elements: str
+    control:
+      description: Statements accepting BGP and BFD from link neighbours, before any rule.
+      type: list
+      elements: str
+      returned: when enabled
+    rules:
+      description: The policy's nftables statements, each commented with its C(rules[N]).
+      type: list
+      elements: str
+      returned: when enabled
+    default:
+      description: The verdict when no rule matches, C(accept) or C(drop).
+      type: str
+      returned: when enabled
+    interfaces:
+      description: The WireGuard interfaces whose traffic is filtered.
+      type: list
+      elements: str
+      returned: when enabled
+    forward:
+      description: Forward-hook matches sending traffic to the host's LANs and a gateway's unmanaged clients into the policy chain.
+      type: list
+      elements: str
+      returned: when enabled
 """
 
 from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter
