@@ -98,10 +98,8 @@ def with_builtin_template(directory):
             task["ansible.builtin.template"] = args
         render.write_text(yaml.safe_dump(tasks, sort_keys=False))
     plays = yaml.safe_load((ROOT / "playbooks" / "render.yml").read_text())
-    (fast,) = [task for task in plays[1]["tasks"] if "wgsdn.fabric.render_hosts" in task]
     plays[1]["tasks"] = [
-        {"name": f"Render {role}", "ansible.builtin.include_role": {"name": role, "tasks_from": "render"}}
-        for role in fast["wgsdn.fabric.render_hosts"]["roles"]
+        {"name": f"Render {role}", "ansible.builtin.include_role": {"name": role, "tasks_from": "render"}} for role in plays[1]["vars"]["_wgsdn_render_roles"]
     ]
     (directory / "render.yml").write_text(yaml.safe_dump(plays, sort_keys=False))
     return directory / "render.yml"
