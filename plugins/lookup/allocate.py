@@ -87,7 +87,7 @@ _raw:
 import os
 
 from ansible.errors import AnsibleLookupError
-from ansible.parsing.vault import VaultLib, is_encrypted
+from ansible.parsing.vault import VaultLib, VaultSecretsContext, is_encrypted
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
@@ -146,8 +146,7 @@ class LookupModule(LookupBase):
         raise AnsibleLookupError("wgsdn: variable 'wgsdn_state_file': not set and the inventory has no directory to put the state beside")
 
     def _state_file(self, path):
-        vault = getattr(self._loader, "_vault", None)
-        secrets = list(getattr(vault, "secrets", None) or [])
+        secrets = vault_secrets()
         if not secrets:
             return StateFile(path, decode=_refuse_encrypted(path))
         vaultlib = VaultLib(secrets)
@@ -159,6 +158,16 @@ class LookupModule(LookupBase):
             return vaultlib.decrypt(raw).decode("utf-8") if is_encrypted(raw) else raw.decode("utf-8")
 
         return StateFile(path, encode=encode, decode=decode, encoded=is_encrypted)
+
+
+def vault_secrets():
+    """The vault secrets of this run (``--vault-id``, ``--vault-password-file``), as ansible-core publishes them.
+
+    The command line's setup puts them in ``VaultSecretsContext`` (ansible-core 2.19 and later),
+    which is also what decrypts vaulted variables; without a command line (the Python API) there is none.
+    """
+    context = VaultSecretsContext.current(optional=True)
+    return list(context.secrets or []) if context is not None else []
 
 
 def _refuse_encrypted(path):
