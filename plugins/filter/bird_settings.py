@@ -241,6 +241,9 @@ _value:
                     command:
                       description: The command (C(command)).
                       type: str
+                check_as_root:
+                  description: Whether the check runs as root rather than the unprivileged check user.
+                  type: bool
             service_import:
               description: On a gateway, the service prefixes it accepts from each attached device.
               type: list

@@ -37,6 +37,10 @@ _value:
       description: The route listings to read, one per family, for example C(ip -4 route show proto bird); empty without BIRD.
       type: list
       elements: str
+    interfaces:
+      description: The host's WireGuard interfaces, whose running state is compared with their files (drift).
+      type: list
+      elements: str
     external:
       description: The C(birdc show protocols all) commands of the host's external BGP sessions (C(wgsdn_bgp_peers)).
       type: list
