@@ -41,6 +41,8 @@ A ``TaskTemplar`` evaluates task texts for any host's variables:
 import functools
 import os
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import shown
+
 FORCE_VARIABLE = "WGSDN_RENDER_FAST"
 
 
@@ -145,7 +147,7 @@ class FastRender:
             raise Unsupported(f"{_core_version()}: the template engine failed a check ({type(exc).__name__}: {exc})") from None
         expected = {"data": items, "template": "A", "condition": True}
         if checks != expected or checks["data"][0] is not items[0]:
-            raise Unsupported(f"{_core_version()}: the template engine answered {checks!r}, not {expected!r}")
+            raise Unsupported(f"{_core_version()}: the template engine answered {shown(checks)}, not {shown(expected)}")
 
     def templar(self, searchpath=None):
         """A TaskTemplar from the action's templar (its own Jinja environment, with ``searchpath``)."""
