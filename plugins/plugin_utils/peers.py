@@ -376,6 +376,8 @@ def verify_lines(plan, host_name, outputs):
         state = state.group(1) if state else "absent"
         counts = _ROUTES.search(text)
         routes = f"{counts.group(1)} prefixes imported, {counts.group(2)} exported" if counts else "no routes"
+        if "Route limit exceeded" in text:
+            state = f"Down: it sent more than max_prefixes {peer['max_prefixes']} routes (fix the peer, then birdc enable {peer['protocol']} or run site.yml)"
         if state != "Established":
             problems.append(f"external BGP {peer['protocol']} with {peer['name']} {peer['address']} (AS {peer['asn']}) is {state}")
         report.append(f"  external BGP {peer['protocol']} ({peer['name']} {peer['address']}, AS {peer['asn']}): {state}, {routes}")

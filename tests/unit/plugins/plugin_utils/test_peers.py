@@ -219,5 +219,15 @@ def test_verify_reports_external_sessions(office):
     assert report == ["  external BGP ext_office_core (office-core 192.0.2.1, AS 65010): Established, 1 prefixes imported, 9 exported"] and problems == []
     report, problems = peers.verify_lines(office, "gateway1", ["  BGP state:          Active\n"])
     assert problems == ["external BGP ext_office_core with office-core 192.0.2.1 (AS 65010) is Active"]
+    limited = (
+        "ext_office_core BGP        ---        down   19:46:03.827  Automatic shutdown: Route limit exceeded\n"
+        "  BGP state:          Down\n    Last error:       Automatic shutdown: Route limit exceeded\n"
+        "    Receive limit:  1000 [HIT]\n"
+    )
+    _report, problems = peers.verify_lines(office, "gateway1", [limited])
+    assert problems == [
+        "external BGP ext_office_core with office-core 192.0.2.1 (AS 65010) is Down: it sent more than max_prefixes 1000 routes "
+        "(fix the peer, then birdc enable ext_office_core or run site.yml)"
+    ]
     assert verify.probes(office, "gateway1")["external"] == ["birdc show protocols all ext_office_core"]
     assert verify.probes(office, "gateway2")["external"] == []
