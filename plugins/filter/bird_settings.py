@@ -43,6 +43,10 @@ _value:
     local_as:
       description: A gateway's ASN; null on other hosts (devices use the bird role's C(bird_device_asn)).
       type: int
+    overlay_asns:
+      description: The first and last private AS number the overlay uses inside, deleted from paths sent to external peers.
+      type: list
+      elements: int
     network:
       description: The overlay prefix of the first family.
       type: str
@@ -258,6 +262,10 @@ _value:
                 device:
                   description: Inventory name of the device.
                   type: str
+            aggregates:
+              description: The prefixes the channel's static protocol of blackhole routes originates for external peers (every peer's aggregates, once).
+              type: list
+              elements: str
             bgp_peers:
               description: On a gateway, its external BGP peers (C(wgsdn_bgp_peers)) in the family, without their passwords.
               type: list
@@ -294,6 +302,35 @@ _value:
                 password_symbol:
                   description: The BIRD constant holding the password (in the secrets fragment); null without a password.
                   type: str
+                local_asn:
+                  description: The AS number the gateway presents to the peer (C(local_asn), else the gateway's own).
+                  type: int
+                aggregates:
+                  description: The aggregates announced to the peer.
+                  type: list
+                  elements: str
+                services:
+                  description: With C(export=overlay), the service prefixes outside the aggregates, announced while their checks pass.
+                  type: list
+                  elements: str
+                export_host_routes:
+                  description: Whether the host routes inside the aggregates are announced too.
+                  type: bool
+                max_prefixes:
+                  description: The receive limit of the session (BIRD C(receive limit)).
+                  type: int
+                communities:
+                  description: The communities added to every route announced to the peer.
+                  type: dict
+                  contains:
+                    standard:
+                      description: Standard communities, each C([A, B]).
+                      type: list
+                      elements: list
+                    large:
+                      description: Large communities, each C([A, B, C]).
+                      type: list
+                      elements: list
             external_origins:
               description: Prefixes learned from external peers, with the gateway and peer ASNs they must come through.
               type: list
