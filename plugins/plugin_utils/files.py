@@ -17,7 +17,6 @@ import os
 import stat
 
 from ansible_collections.wgsdn.fabric.plugins.module_utils.files import write_atomic
-
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import shown
 
 
