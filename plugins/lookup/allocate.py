@@ -136,45 +136,15 @@ from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import comput
 DEFAULT_STATE_NAME = ".wgsdn-state.json"
 
 
-class LookupModule(LookupBase):
-    def run(self, terms, variables=None, **kwargs):
-        require(AnsibleLookupError)
-        variables = variables or {}
-        self.set_options(var_options=variables, direct=kwargs)
-        groups = variables.get("groups", {})
-        gateways = list(groups.get(GATEWAYS_GROUP, []))
-        devices = list(groups.get(DEVICES_GROUP, []))
-        clients = list(groups.get(CLIENTS_GROUP, []))
-        hostvars = variables.get("hostvars", {})
-        inputs = {}
-        for name in dict.fromkeys(gateways + devices + clients):
-            source = hostvars.get(name, {})
-            inputs[name] = {key: source.get(key) for key in INPUT_VARIABLES if key in source}
+class StateStores(LookupBase):
+    """The state store that the options ``backend``, ``dsn``, ``lock_timeout`` and ``state_file`` name,
+    with the run's vault secret (shared with the ``wgsdn.fabric.state_migrate`` lookup)."""
 
-        try:
-            state_file = self.state_store(variables, gateways + devices)
-            plan = compute_plan(
-                gateways,
-                devices,
-                inputs,
-                state_file,
-                prune=self.get_option("prune"),
-                rotate=self.get_option("rotate"),
-                clients=clients,
-                groups=groups,
-                write=not variables.get("ansible_check_mode", False),
-            )
-        except PlanError as exc:
-            raise AnsibleLookupError(str(exc)) from None
-        for warning in [*plan["warnings"], *state_file.notices]:
-            Display().warning(f"wgsdn: {warning}")  # the plan is computed once per run; Display also drops repeats
-        return [plan]
-
-    def state_store(self, variables, names):
-        """The store the options name (after ``set_options``). Raises PlanError."""
+    def state_store(self, variables, names, backend=None):
+        """The store the options name (after ``set_options``), or the one of ``backend``. Raises PlanError."""
         config = stores.settings(
             variables.get("inventory_hostname"),
-            self.get_option("backend"),
+            backend or self.get_option("backend"),
             self.get_option("dsn"),
             self.get_option("lock_timeout"),
             environ=os.environ,
@@ -210,6 +180,41 @@ class LookupModule(LookupBase):
             return vaultlib.decrypt(raw).decode("utf-8") if is_encrypted(raw) else raw.decode("utf-8")
 
         return encode, decode, is_encrypted
+
+
+class LookupModule(StateStores):
+    def run(self, terms, variables=None, **kwargs):
+        require(AnsibleLookupError)
+        variables = variables or {}
+        self.set_options(var_options=variables, direct=kwargs)
+        groups = variables.get("groups", {})
+        gateways = list(groups.get(GATEWAYS_GROUP, []))
+        devices = list(groups.get(DEVICES_GROUP, []))
+        clients = list(groups.get(CLIENTS_GROUP, []))
+        hostvars = variables.get("hostvars", {})
+        inputs = {}
+        for name in dict.fromkeys(gateways + devices + clients):
+            source = hostvars.get(name, {})
+            inputs[name] = {key: source.get(key) for key in INPUT_VARIABLES if key in source}
+
+        try:
+            state_file = self.state_store(variables, gateways + devices)
+            plan = compute_plan(
+                gateways,
+                devices,
+                inputs,
+                state_file,
+                prune=self.get_option("prune"),
+                rotate=self.get_option("rotate"),
+                clients=clients,
+                groups=groups,
+                write=not variables.get("ansible_check_mode", False),
+            )
+        except PlanError as exc:
+            raise AnsibleLookupError(str(exc)) from None
+        for warning in [*plan["warnings"], *state_file.notices]:
+            Display().warning(f"wgsdn: {warning}")  # the plan is computed once per run; Display also drops repeats
+        return [plan]
 
 
 def _refuse_encrypted(path):

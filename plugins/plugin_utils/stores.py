@@ -7,9 +7,11 @@ raises PlanError naming that host and the variable; ``open_store`` returns a
 ``state.StateFile`` or a ``state_pg.StatePostgres``, which ``service.compute_plan``
 uses alike (``locked``, ``load``, ``save``, ``seal``, ``notices``). A ``codec`` is
 ``(encode, decode, encoded)``: the run's vault secret, with ``encode`` None when there is
-none (``decode`` then refuses an encrypted state file).
+none (``decode`` then refuses an encrypted state file). ``migrate`` copies a state from one
+store to the other (``playbooks/state_migrate.yml``).
 """
 
+import contextlib
 import dataclasses
 import numbers
 
@@ -84,3 +86,36 @@ def open_store(config, path, codec, environ=None):
     if config.backend == POSTGRESQL:
         return state_pg.StatePostgres(config.dsn, (encode, decode) if encode else None, config.lock_timeout, environ=environ)
     return StateFile(path, encode=encode, decode=decode, encoded=encoded, lock_timeout=config.lock_timeout)
+
+
+def migrate(source, target, write=True):
+    """Copy the whole state from ``source`` to ``target`` (stores), both locked for the copy. Raises PlanError.
+
+    A target already holding the same state is left alone (``changed`` False); a target holding
+    another state is refused (nothing is overwritten); an empty source is refused. With ``write``
+    false nothing is written. Returns ``{"changed", "hosts", "preshared_keys"}``.
+    """
+    with contextlib.ExitStack() as stack:
+        for store in sorted((source, target), key=lambda s: not isinstance(s, StateFile)):  # one order: no deadlock
+            stack.enter_context(store.locked())
+        data = source.load()
+        if not data["hosts"]:
+            raise PlanError(None, BACKEND_VARIABLE, f"the {where(source)} holds no host: nothing to move")
+        present = target.load()
+        changed = present != data
+        if changed and present["hosts"]:
+            differ = sorted(name for name in {*data["hosts"], *present["hosts"]} if data["hosts"].get(name) != present["hosts"].get(name))
+            detail = (
+                f"hosts {', '.join(shown(name) for name in differ[:5])}{' ...' if len(differ) > 5 else ''} differ"
+                if differ
+                else "its networks or preshared keys differ"
+            )
+            raise PlanError(None, BACKEND_VARIABLE, f"the {where(target)} already holds another state ({detail}): nothing was written; move it away first")
+        if changed and write:
+            target.save(data)
+    return {"changed": changed, "hosts": len(data["hosts"]), "preshared_keys": len(data["preshared_keys"])}
+
+
+def where(store):
+    """Where a store keeps the state, for messages (never a password)."""
+    return f"state file {store.path}" if isinstance(store, StateFile) else store.where

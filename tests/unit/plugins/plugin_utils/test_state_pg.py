@@ -249,3 +249,22 @@ def test_settings_defaults_and_the_environment():
     assert stores.settings("gw1") == stores.Settings("file", None, 300)
     assert stores.settings("gw1", "postgresql", None, "2.5", environ={"PGHOST": "db"}) == stores.Settings("postgresql", None, 2.5)
     assert state_pg.describe("", {"PGHOST": "db", "PGUSER": "awx", "PGDATABASE": "wgsdn"}) == "awx@db:5432/wgsdn"
+
+
+def test_migrate_copies_both_ways_refuses_another_state_and_is_a_noop_again(pg_dsn, tmp_path):
+    source = StateFile(str(tmp_path / "state.json"))
+    compute_plan(["g1", "g2"], ["a"], {n: dict(NET, wgsdn_uplinks=["g1"]) if n == "a" else dict(NET) for n in ("g1", "g2", "a")}, source)
+    original = (tmp_path / "state.json").read_bytes()
+    assert stores.migrate(source, store(pg_dsn)) == {"changed": True, "hosts": 3, "preshared_keys": 2}
+    assert stores.migrate(source, store(pg_dsn))["changed"] is False
+    back = StateFile(str(tmp_path / "back.json"))
+    assert stores.migrate(store(pg_dsn), back)["changed"] is True
+    assert (tmp_path / "back.json").read_bytes() == original
+    other = StateFile(str(tmp_path / "other.json"))
+    compute_plan(["g1"], ["b"], {n: dict(NET) for n in ("g1", "b")}, other)
+    before = rows(pg_dsn, "SELECT * FROM wgsdn_hosts ORDER BY name")
+    with pytest.raises(PlanError, match=r"already holds another state \(hosts 'a', 'b', 'g1', 'g2' differ\): nothing was written"):
+        stores.migrate(other, store(pg_dsn))
+    assert rows(pg_dsn, "SELECT * FROM wgsdn_hosts ORDER BY name") == before
+    with pytest.raises(PlanError, match="holds no host: nothing to move"):
+        stores.migrate(StateFile(str(tmp_path / "missing.json")), store(pg_dsn))
