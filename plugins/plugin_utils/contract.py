@@ -75,6 +75,17 @@ VARIABLES = {
 LOOKUP_VARIABLES = {
     "wgsdn_state_file": ("var", False, "where addresses and keys persist; default `.wgsdn-state.json` beside the inventory"),
     "wgsdn_state_prune": ("var", False, "`true` drops the state entries of hosts no longer in the inventory"),
+    "wgsdn_state_backend": (
+        "var",
+        False,
+        "where the state lives: `file` (default, `wgsdn_state_file`) or `postgresql` (`wgsdn_state_dsn`; needs a vault secret)",
+    ),
+    "wgsdn_state_dsn": (
+        "var",
+        False,
+        "PostgreSQL connection string (`host=... dbname=... user=...` or a `postgresql://` URI); unset: the standard `PG*` environment variables",
+    ),
+    "wgsdn_state_lock_timeout": ("var", False, "seconds to wait for another run's lock of the state before failing clearly; default 300"),
 }
 
 SHARED_VARIABLES = tuple(name for name, (_where, shared, _meaning) in VARIABLES.items() if shared)

@@ -20,3 +20,27 @@ import wgsdn_testkit  # noqa: E402, F401  pylint: disable=unused-import,wrong-im
 @pytest.fixture
 def state_path(tmp_path):
     return tmp_path / ".wgsdn-state.json"
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A private PostgreSQL server for the session (Debian's binaries), or a skip saying what to install."""
+    from wgsdn_testkit.postgres import MISSING, Cluster, server_bin  # noqa: PLC0415
+
+    pytest.importorskip("psycopg", reason="psycopg is not installed (requirements.txt)")
+    if server_bin() is None:
+        pytest.skip(MISSING)
+    cluster = Cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+_schemas = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pg_dsn(postgres_cluster):
+    """A DSN of a new, empty overlay: its own schema in the session's database."""
+    schema = f"t{next(_schemas)}"
+    postgres_cluster.psql(f"CREATE SCHEMA {schema} AUTHORIZATION wgsdn")
+    return f"{postgres_cluster.dsn} options=-csearch_path={schema}"
