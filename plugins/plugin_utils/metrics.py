@@ -118,7 +118,9 @@ def expectations(plan, host_name, device_bgp=True):
         for family in plan["families"]:
             routes[f"wgsdn_kernel{family['bird_suffix']}"] = sum(1 for p in wanted if _family_of(plan, p) == family["name"])
     external = [
-        {"session": p["protocol"], "peer": p["name"], "asn": p["asn"], "max_prefixes": p["max_prefixes"]} for p in host.get("bgp_peers", []) if host["speaks_bgp"]
+        {"session": p["protocol"], "peer": p["name"], "asn": p["asn"], "max_prefixes": p["max_prefixes"]}
+        for p in host.get("bgp_peers", [])
+        if host["speaks_bgp"]
     ]
     return {"peers": peers, "sessions": sessions, "bfd": bfd, "external": external, "routes": routes}
 

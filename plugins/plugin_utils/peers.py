@@ -281,7 +281,9 @@ def check_allocation(plan):
             owner = asns.get(peer["local_asn"])
             if owner and owner != name:
                 raise PlanError(
-                    name, VARIABLE, f"peer '{peer['name']}': local_asn {peer['local_asn']} is gateway '{owner}''s own AS number (leave it out to present this gateway's)"
+                    name,
+                    VARIABLE,
+                    f"peer '{peer['name']}': local_asn {peer['local_asn']} is gateway '{owner}''s own AS number (leave it out to present this gateway's)",
                 )
 
 
