@@ -8,12 +8,12 @@ import sys
 import threading
 
 import pytest
+from wgsdn_testkit import COLLECTIONS
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import state_pg, stores
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
-from ansible_collections.wgsdn.fabric.tests.unit.conftest import COLLECTIONS
 from ansible_collections.wgsdn.fabric.tests.unit.topologies import NETWORK
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (requirements.txt)")
