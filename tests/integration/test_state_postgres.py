@@ -8,10 +8,10 @@ import json
 import subprocess
 
 import pytest
+from wgsdn_testkit.playbooks import ROOT, env, tool, write_inventory
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import state_pg
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
-from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import ROOT, env, tool, write_inventory
 from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (requirements.txt)")
