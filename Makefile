@@ -6,18 +6,19 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath .cache/collections)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: help venv demo demo-down test unit integration lint molecule bench clean dist ee-check ansible-test release-check test-core221
+.PHONY: help venv demo demo-down test unit integration lint molecule bench clean dist ee-check ansible-test release-check test-core221 test-core220
 
 help:
 	@echo "make demo       bring up a demo overlay in local containers and show it working"
 	@echo "make demo-down  remove the demo containers"
 	@echo "make test       every test: unit, lint, Molecule scenarios (installs what it needs)"
-	@echo "make unit | integration | lint | molecule | test-core221 | bench"
+	@echo "make unit | integration | lint | molecule | test-core221 | test-core220 | bench"
 	@echo "make dist       build the release tarball into dist/"
 	@echo "make ansible-test  ansible-test sanity and units on the built collection"
 	@echo "make release-check  tarball tests, galaxy-importer, ansible-test sanity + units, ansible-builder create, changelog lint"
 	@echo "make test-core221  unit tests, render.yml and the mixed Debian 12/13 topology1 scenario"
 	@echo "                   with ansible-core 2.21 (Debian 13 controller container)"
+	@echo "make test-core220  unit tests and render.yml with ansible-core 2.20 (same container)"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	python3 -m venv $(VENV)
@@ -54,7 +55,7 @@ molecule: venv
 	bash tools/ensure-test-env.sh
 	FAULTS_REPS=$${FAULTS_REPS:-1} KILL_POINTS=$${KILL_POINTS:-2} flock /tmp/wgsdn-molecule.lock bash tools/molecule-all.sh
 
-test: unit integration lint ee-check ansible-test molecule test-core221
+test: unit integration lint ee-check ansible-test molecule test-core221 test-core220
 
 # Release: the tarball (galaxy.yml `manifest:` lists what ships), and the ecosystem's own checks on it.
 # The release tools live in a venv of their own: galaxy-importer must see ansible-core alone.
@@ -92,7 +93,13 @@ release-check: dist $(RELEASE_VENV)/.installed
 # (Debian 13's Python 3.13), built with the test images by ensure-test-env.
 test-core221: venv
 	bash tools/ensure-test-env.sh
-	bash tools/controller-run.sh bash tools/controller-test.sh
+	bash tools/controller-run.sh bash tools/controller-test.sh 2.21
+
+# ansible-core 2.20 (also Python >= 3.12): a venv made on first use under .cache/venv-core220
+# in the same container; the unit tests and render.yml only.
+test-core220: venv
+	bash tools/ensure-test-env.sh
+	bash tools/controller-run.sh bash tools/controller-test.sh 2.20
 
 bench: venv
 	bash bench/run.sh

@@ -22,8 +22,8 @@ grep -q "dist/wgsdn-fabric-$version.tar.gz" "$context/_build/requirements.yml"
 grep -q 'ansible-galaxy collection install .*-r requirements.yml' "$context/Containerfile"
 "$bin/ansible-galaxy" collection install --force --no-deps --offline -p "$work/collections" "$tarball" >/dev/null 2>&1
 "$bin/python" "$context/_build/scripts/introspect.py" introspect "$work/collections" | tee "$work/introspect.txt"
-for package in netaddr cryptography segno; do
+for package in netaddr cryptography segno psycopg; do
     grep -q "^- '$package.*from collection wgsdn.fabric'" "$work/introspect.txt" ||
         { echo "[ee-check] ERROR: the EE introspection does not list $package for wgsdn.fabric" >&2; exit 1; }
 done
-echo "[ee-check] context OK: Containerfile installs dist/wgsdn-fabric-$version.tar.gz; introspection lists netaddr, cryptography, segno"
+echo "[ee-check] context OK: Containerfile installs dist/wgsdn-fabric-$version.tar.gz; introspection lists netaddr, cryptography, segno, psycopg"

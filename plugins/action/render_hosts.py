@@ -7,6 +7,11 @@ host: Ansible's per-host, per-task cost (about 0.5 s a host) and the template
 lookup's deep copy of every variable (the plan included) for every file made a
 1,000-host render take minutes. This action reads the same task files and
 runs them here, once per host, with the variables Ansible would give them.
+
+What it needs of ansible-core beyond the public plugin API is in
+plugin_utils/core_private.py. When that is not available it renders nothing
+and returns ``fast: false``; playbooks/render.yml then includes each role's
+render tasks host by host, the ordinary way, which writes the same files.
 """
 
 import json
@@ -16,11 +21,11 @@ from types import MappingProxyType
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
-from ansible.template import generate_ansible_template_vars, trust_as_template
+from ansible.plugins.loader import lookup_loader
+from ansible.utils.display import Display
 from ansible.utils.vars import combine_vars
 
-from ansible_collections.wgsdn.fabric.plugins.action.render_template import ActionModule as RenderTemplate
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import files, render_tasks, task_templar
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import core_private, files, render_tasks
 
 ARGUMENT_SPEC = {
     "roles": {"type": "list", "elements": "str", "required": True},
@@ -43,19 +48,24 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(str(exc)) from exc
         hosts = args["hosts"] if args["hosts"] is not None else task_vars["ansible_play_hosts"]
         manager = self._task.get_variable_manager()
-        inventory = manager._inventory  # the Host objects get_vars needs; Ansible exposes no public accessor
+        try:
+            core = core_private.FastRender(self._templar, manager)
+        except core_private.Unsupported as exc:
+            Display().warning(
+                f"wgsdn.fabric.render_hosts: the fast render is not available ({exc}); rendering host by host with ordinary tasks (slower, the same files)"
+            )
+            result.update(changed=False, fast=False, reason=str(exc), hosts=0, files=0, changed_files=[])
+            return result
         play = self._task.get_play()
         extra_vars = manager.extra_vars
-        lookup = self._shared_loader_obj.lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=self._templar)
+        lookup = lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=self._templar)
 
-        if not task_templar.supported(self._templar):
-            raise AnsibleActionFail("this ansible-core has no templating engine the fast render knows (2.19 or later is needed)")
-        templar = task_templar.TaskTemplar(self._templar)
+        templar = core.templar()
         written, changed, diffs, plan, templars = 0, [], [], None, {}
         for host in hosts:
             # Exactly what a task of this play sees for that host (inventory, facts such as
             # wgsdn_plan, play vars, magic variables, extra vars).
-            host_vars = manager.get_vars(play=play, host=inventory.get_host(host), task=self._task)
+            host_vars = manager.get_vars(play=play, host=core.host(host), task=self._task)
             if plan is None:
                 plan = host_vars.get("wgsdn_plan")
                 plan_view = MappingProxyType(plan) if isinstance(plan, dict) else plan
@@ -74,17 +84,17 @@ class ActionModule(ActionBase):
                         facts.update(step.facts)
                         continue
                     written += 1
-                    update = self._render(lookup, host, role, step, templars)
+                    update = self._render(core, lookup, host, role, step, templars)
                     if update.changed:
                         changed.append(update.path)
                         if self._task.diff and step.diff:
-                            diffs.extend(RenderTemplate._diff(update, step.src))
-        result.update(changed=bool(changed), hosts=len(hosts), files=written, changed_files=changed)
+                            diffs.extend(update.diff(step.src))
+        result.update(changed=bool(changed), fast=True, hosts=len(hosts), files=written, changed_files=changed)
         if diffs:
             result["diff"] = diffs
         return result
 
-    def _render(self, lookup, host, role, step, templars):
+    def _render(self, core, lookup, host, role, step, templars):
         def fail(message, cause=None):
             raise AnsibleActionFail(f"{host}: {step.dest}: {message}") from cause
 
@@ -93,18 +103,15 @@ class ActionModule(ActionBase):
         except ValueError as exc:
             fail(str(exc))
         try:
-            rendered = self._template(lookup, step, templars)
+            rendered = self._template(core, lookup, step, templars)
         except AnsibleError as exc:
             fail(f"cannot render {step.src} of {role.name}: {exc.message}", exc)
         try:
-            update = files.compare(step.dest, to_bytes(rendered, errors="surrogate_or_strict"), mode)
-            if update.changed and not self._task.check_mode:
-                files.apply(update, directory_mode)
+            return files.render(step.dest, to_bytes(rendered, errors="surrogate_or_strict"), mode, directory_mode, self._task.check_mode)
         except OSError as exc:
             fail(f"cannot write: {exc}", exc)
-        return update
 
-    def _template(self, lookup, step, templars):
+    def _template(self, core, lookup, step, templars):
         """What the ansible.builtin.template lookup returns for ``step``, with the template compiled once per run.
 
         The lookup compiles the whole template again for every file (Jinja's from_string has no
@@ -123,15 +130,15 @@ class ActionModule(ActionBase):
             searchpath = [directory]
             for path in variables.get("ansible_search_path", []):
                 searchpath += [os.path.join(path, "templates"), path]
-            templars[directory] = (task_templar.TaskTemplar(self._templar, searchpath=searchpath), {})
+            templars[directory] = (core.templar(searchpath=searchpath), {})
         templar, trailing = templars[directory]
         if found not in trailing:
             source = self._loader.get_text_file_contents(found)
             trailing[found] = len(source) - len(source.rstrip("\n"))
-        generated = generate_ansible_template_vars(path=step.src, fullpath=found, dest_path=step.dest)
+        generated = core.template_vars(path=step.src, fullpath=found, dest_path=step.dest)
         if "ansible_managed" in variables:  # as the lookup does: never clobber the user's own
             del generated["ansible_managed"]
-        wrapper = trust_as_template("{% include " + json.dumps(os.path.basename(found)) + " %}")
+        wrapper = core.trust("{% include " + json.dumps(os.path.basename(found)) + " %}")
         rendered = templar.template(wrapper, {**variables, **generated}, escape_backslashes=False)
         # Jinja drops an included template's trailing newlines; a top-level template keeps as many
         # as its source ends with (Ansible's preserve_trailing_newlines): add them back the same way.

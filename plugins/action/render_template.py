@@ -3,8 +3,9 @@
 """Action for wgsdn.fabric.render_template: render a template into a file on the controller, without a module."""
 
 from ansible.errors import AnsibleActionFail, AnsibleError
-from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
+from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import files
 
@@ -35,30 +36,17 @@ class ActionModule(ActionBase):
         # The ansible.builtin.template lookup renders as ansible.builtin.template does: the template
         # searched in the role's templates/, the same generated variables (template_destpath is the
         # one the lookup leaves out), trim_blocks on, newlines kept.
-        template = self._shared_loader_obj.lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=self._templar)
+        template = lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=self._templar)
         try:
             (rendered,) = template.run([src], variables=task_vars, template_vars={"template_destpath": dest})
         except AnsibleError as exc:
             fail(f"cannot render {src}: {exc.message}", exc)
         try:
-            update = files.compare(dest, to_bytes(rendered, errors="surrogate_or_strict"), mode)
-            if update.changed and not self._task.check_mode:
-                files.apply(update, directory_mode)
+            update = files.render(dest, to_bytes(rendered, errors="surrogate_or_strict"), mode, directory_mode, self._task.check_mode)
         except OSError as exc:
             fail(f"cannot write: {exc}", exc)
 
         result.update(changed=update.changed, dest=dest, mode=f"0{mode:03o}")
         if self._task.diff and update.changed:
-            result["diff"] = self._diff(update, src)
+            result["diff"] = update.diff(src)
         return result
-
-    @staticmethod
-    def _diff(update, src):
-        diff = []
-        if update.content_changed:
-            before = "" if update.before is None else to_text(update.before, errors="surrogate_or_strict")
-            after = to_text(update.content, errors="surrogate_or_strict")
-            diff.append({"before_header": update.path, "after_header": src, "before": before, "after": after})
-        if update.before_mode is not None and update.mode_changed:
-            diff.append({"before": {"path": update.path, "mode": f"0{update.before_mode:03o}"}, "after": {"path": update.path, "mode": f"0{update.mode:03o}"}})
-        return diff

@@ -22,9 +22,36 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: Sessions, each with C(name) (BIRD protocol name), C(peer), C(neighbor), C(interface), C(local_as) and C(remote_as).
+  description:
+    - A gateway's eBGP sessions with the other gateways (only the reflectors for an edge), one per gateway and address family.
+    - Empty on other hosts and outside C(routed) mode.
   type: list
   elements: dict
+  contains:
+    name:
+      description: The BIRD protocol name, for example C(bgp_gateway2) (IPv6 sessions end in C(_v6)).
+      type: str
+    peer:
+      description: Inventory name of the other gateway.
+      type: str
+    neighbor:
+      description: The other gateway's overlay address in the session's family.
+      type: str
+    local:
+      description: This gateway's overlay address in the session's family.
+      type: str
+    interface:
+      description: The point-to-point WireGuard interface the session runs over, for example C(wg-gateway2).
+      type: str
+    local_as:
+      description: This gateway's ASN.
+      type: int
+    remote_as:
+      description: The other gateway's ASN.
+      type: int
+    family:
+      description: The address family of the session (C(ipv4) or C(ipv6)).
+      type: str
 """
 
 from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter

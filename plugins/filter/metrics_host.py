@@ -28,8 +28,35 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(enabled), C(address), C(node_listen), C(bird_listen), C(bird), C(interfaces) and C(peers).
+  description: What the metrics role needs on the host.
   type: dict
+  contains:
+    enabled:
+      description: Whether the host runs exporters (C(wgsdn_metrics) is true and the host is managed).
+      type: bool
+    address:
+      description: The overlay address the exporters listen on (IPv4, else IPv6).
+      type: str
+    node_listen:
+      description: The node exporter's listen address, C(address:port) (an IPv6 address in brackets).
+      type: str
+    bird_listen:
+      description: The BIRD exporter's listen address, C(address:port).
+      type: str
+    bird:
+      description: Whether the host runs BIRD, so the BIRD exporter is installed.
+      type: bool
+    interfaces:
+      description: The host's WireGuard interfaces, which the exporters wait for.
+      type: list
+      elements: str
+    peers:
+      description: Per public key of a peer, its inventory name (the collector labels series with it).
+      type: dict
+      contains:
+        <public_key>:
+          description: The peer's inventory name.
+          type: str
 """
 
 from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter

@@ -39,8 +39,18 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(allowed) (bool), C(rule) (index of the deciding rule, or none for the default) and C(reason) (words).
+  description: The decision.
   type: dict
+  contains:
+    allowed:
+      description: Whether the policy lets the flow through.
+      type: bool
+    rule:
+      description: Index of the deciding rule in C(wgsdn_policy.rules); null when the default decides.
+      type: int
+    reason:
+      description: The decision in words, naming the rule or the default.
+      type: str
 """
 
 from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter

@@ -36,15 +36,81 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description:
-    - C(enabled); when true also C(table), C(sets) (each C(name), C(type), C(interval), C(elements)), C(interfaces)
-      (the host's WireGuard interfaces) and C(edge) - C(antispoof) (prerouting statements), C(outside) (what may
-      enter from outside the overlay), C(exporters) (the monitors' access) and C(toward) (matches of traffic towards
-      the overlay).
-    - With a policy, C(policy) - C(control) (BGP and BFD from link neighbours, accepted before any rule), C(rules)
-      (nftables statements, each commented with its C(rules[N])), C(default) (C(accept) or C(drop)) and C(forward)
-      (destinations filtered on forward - the host's LANs, a gateway's unmanaged clients).
+  description: The host's C(inet wgsdn) table as data; only C(enabled) on an unmanaged client.
   type: dict
+  contains:
+    enabled:
+      description: Whether the host has the table (every managed host does).
+      type: bool
+    table:
+      description: The nftables table name.
+      type: str
+      returned: when enabled
+    sets:
+      description: The named sets of the table.
+      type: list
+      elements: dict
+      returned: when enabled
+      contains:
+        name:
+          description: The set's name.
+          type: str
+        type:
+          description: Its nftables element type, for example C(ipv4_addr).
+          type: str
+        interval:
+          description: Whether it holds prefixes (an interval set).
+          type: bool
+        elements:
+          description: Its addresses or prefixes.
+          type: list
+          elements: str
+    interfaces:
+      description: The host's WireGuard interfaces.
+      type: list
+      elements: str
+      returned: when enabled
+    edge:
+      description: What every managed host enforces, with or without a policy.
+      type: dict
+      returned: when enabled
+      contains:
+        antispoof:
+          description: Prerouting statements dropping overlay, service and LAN sources where they cannot arrive.
+          type: list
+          elements: str
+        outside:
+          description: Statements deciding what may enter the overlay from outside it (replies, external peers' BGP/BFD, invited prefixes).
+          type: list
+          elements: str
+        exporters:
+          description: Statements opening the exporters' ports to the monitors only (empty without C(wgsdn_metrics)).
+          type: list
+          elements: str
+        toward:
+          description: Matches of traffic towards the overlay, which the C(outside) chain judges.
+          type: list
+          elements: str
+    policy:
+      description: The policy chain, when C(wgsdn_policy) is set.
+      type: dict
+      returned: when a policy is set
+      contains:
+        control:
+          description: Statements accepting BGP and BFD from link neighbours, before any rule.
+          type: list
+          elements: str
+        rules:
+          description: The policy's nftables statements, each commented with its C(rules[N]).
+          type: list
+          elements: str
+        default:
+          description: The verdict when no rule matches, C(accept) or C(drop).
+          type: str
+        forward:
+          description: Forward-hook matches sending traffic to the host's LANs and a gateway's unmanaged clients into the policy chain.
+          type: list
+          elements: str
 """
 
 from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter

@@ -38,8 +38,55 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(file_sd) (job name to target groups), C(rules) (a Prometheus rule file) and C(scrape_configs).
+  description: Everything C(playbooks/monitoring.yml) writes, as data.
   type: dict
+  contains:
+    file_sd:
+      description: Per scrape job (C(wgsdn-node), C(wgsdn-bird)), its file_sd target groups.
+      type: dict
+      contains:
+        <job>:
+          description: One target group per host.
+          type: list
+          elements: dict
+          contains:
+            targets:
+              description: The exporter's C(address:port).
+              type: list
+              elements: str
+            labels:
+              description: The host's labels.
+              type: dict
+              contains:
+                host:
+                  description: Inventory name of the host.
+                  type: str
+                role:
+                  description: C(gateway) or C(device).
+                  type: str
+    rules:
+      description: A Prometheus rule file (C(groups) of alerting rules) with the overlay's alerts.
+      type: dict
+    scrape_configs:
+      description: The scrape jobs reading the file_sd files, for C(prometheus.yml).
+      type: list
+      elements: dict
+      contains:
+        job_name:
+          description: The job's name.
+          type: str
+        file_sd_configs:
+          description: The job's file_sd configuration.
+          type: list
+          elements: dict
+          contains:
+            files:
+              description: The file_sd file, under O(options.file_sd_dir).
+              type: list
+              elements: str
+    dashboard:
+      description: A Grafana dashboard (JSON model) of the overlay.
+      type: dict
 """
 
 from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter

@@ -28,12 +28,52 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description:
-    - Steps, each with C(name), C(links) (host pairs), C(apply) (host to interfaces switched together), C(drain)
-      (host to C(protocols) to disable, C(silence) interfaces without outgoing BFD, C(bfd_peers) whose BFD session goes down
-      first and comes back after), C(hitless) and C(unmanaged) (clients that need their new configuration).
+  description: The steps in the order they run; empty when no link changes.
   type: list
   elements: dict
+  contains:
+    name:
+      description: What the step switches, in words.
+      type: str
+    links:
+      description: The links the step switches, host pairs C([a, b]).
+      type: list
+      elements: list
+    apply:
+      description: Per host, the interfaces switched to the new keys at the same instant.
+      type: dict
+      contains:
+        <host>:
+          description: The host's interfaces.
+          type: list
+          elements: str
+    drain:
+      description: Per host, what it does before the switch to move traffic off the step's links that have another path.
+      type: dict
+      contains:
+        <host>:
+          description: The host's part of the drain.
+          type: dict
+          contains:
+            protocols:
+              description: BIRD protocols to disable.
+              type: list
+              elements: str
+            silence:
+              description: Interfaces on which to stop sending BFD.
+              type: list
+              elements: str
+            bfd_peers:
+              description: Neighbour addresses whose BFD session goes down before the switch and comes back after.
+              type: list
+              elements: str
+    hitless:
+      description: Whether every link of the step had another path.
+      type: bool
+    unmanaged:
+      description: Unmanaged clients that need their new configuration.
+      type: list
+      elements: str
 """
 
 from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter

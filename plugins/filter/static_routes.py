@@ -24,10 +24,23 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - Routes, each with C(prefix), C(via) (next-hop overlay addresses in the prefix's family; empty for an announced own prefix),
-      C(bfd) (whether the next hops answer BFD; unmanaged clients do not) and C(own).
+    - The routes, empty outside C(routed) mode and on unmanaged clients (wg-quick installs routes from AllowedIPs there).
   type: list
   elements: dict
+  contains:
+    prefix:
+      description: The destination, a host prefix or a LAN, for example C(10.0.0.4/32).
+      type: str
+    via:
+      description: Next-hop overlay addresses in the prefix's family (several for a dual-homed device); empty for an own prefix.
+      type: list
+      elements: str
+    bfd:
+      description: Whether the next hops answer BFD (every managed host does, unmanaged clients do not).
+      type: bool
+    own:
+      description: A prefix this host originates (announced over BGP, never put in its kernel table).
+      type: bool
 """
 
 from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter

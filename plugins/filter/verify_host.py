@@ -43,8 +43,27 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(host), C(report) (lines), C(problems) (lines) and C(ping) (address to reachable).
+  description: The host's part of the report.
   type: dict
+  contains:
+    host:
+      description: Inventory name of the host.
+      type: str
+    report:
+      description: The readable report, one line per interface, peer, session and check.
+      type: list
+      elements: str
+    problems:
+      description: What is wrong, one line each, prefixed with the host's name; empty when healthy.
+      type: list
+      elements: str
+    ping:
+      description: Per overlay address pinged, whether it answered.
+      type: dict
+      contains:
+        <address>:
+          description: Whether the address answered.
+          type: bool
 """
 
 from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter

@@ -23,8 +23,39 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(targets) (addresses), C(bird) (boolean) and C(route_commands) (for example C(ip -4 route show proto bird)).
+  description: What verify.yml runs on the host.
   type: dict
+  contains:
+    targets:
+      description: The overlay addresses of every other host, to ping.
+      type: list
+      elements: str
+    bird:
+      description: Whether the host runs BIRD (speaks BGP), so C(birdc) is asked.
+      type: bool
+    route_commands:
+      description: The route listings to read, one per family, for example C(ip -4 route show proto bird); empty without BIRD.
+      type: list
+      elements: str
+    interfaces:
+      description: The host's WireGuard interfaces, whose running state is compared with their files (drift).
+      type: list
+      elements: str
+    external:
+      description: The C(birdc show protocols all) commands of the host's external BGP sessions (C(wgsdn_bgp_peers)).
+      type: list
+      elements: str
+    tcp:
+      description: Under a C(wgsdn_policy), the TCP ports to try on other hosts; empty without a policy.
+      type: list
+      elements: dict
+      contains:
+        address:
+          description: The address to connect to.
+          type: str
+        port:
+          description: The TCP port.
+          type: int
 """
 
 from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter

@@ -44,8 +44,76 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(json) (a dict) and C(junit) (XML text).
+  description: What C(wgsdn_verify_format=json) writes.
   type: dict
+  contains:
+    json:
+      description: The machine report.
+      type: dict
+      contains:
+        ok:
+          description: Whether no host has a problem.
+          type: bool
+        problems:
+          description: Every problem, the absent and broken hosts first, each annotated with its cause when it has one.
+          type: list
+          elements: str
+        summary:
+          description: Lines summing up the absent and broken hosts.
+          type: list
+          elements: str
+        absent:
+          description: The hosts Ansible could not reach.
+          type: list
+          elements: str
+        broken:
+          description: The hosts whose own problems explain the others'.
+          type: list
+          elements: str
+        hosts:
+          description: Per host that should have reported, its part.
+          type: dict
+          contains:
+            <host>:
+              description: The host's report.
+              type: dict
+              contains:
+                reported:
+                  description: Whether the host reported.
+                  type: bool
+                status:
+                  description: C(ok), C(absent) or C(broken).
+                  type: str
+                report:
+                  description: Its report lines (see C(wgsdn.fabric.verify_host)).
+                  type: list
+                  elements: str
+                problems:
+                  description: Its problems.
+                  type: list
+                  elements: str
+        matrix:
+          description: Per family label (C(IPv4), C(IPv6)), the reachability matrix as data.
+          type: dict
+          contains:
+            <family>:
+              description: Per source host, its pings.
+              type: dict
+              contains:
+                <source>:
+                  description: Per destination host, whether the source reached it.
+                  type: dict
+                  contains:
+                    <destination>:
+                      description: Whether the ping answered; null when the source did not report.
+                      type: bool
+        matrix_text:
+          description: The matrix as lines of text (C(wgsdn.fabric.reachability_matrix)).
+          type: list
+          elements: str
+    junit:
+      description: The same report as JUnit XML text.
+      type: str
 """
 
 from ansible_collections.wgsdn.fabric.plugins.filter import plan_filter

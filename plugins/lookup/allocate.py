@@ -22,6 +22,12 @@ description:
     that says it would be encrypted).
   - On any error (bad inventory, conflicting or exhausted addresses, corrupt state) nothing is
     written and the message names the host and the variable.
+  - With O(backend=postgresql) the state lives in PostgreSQL instead (O(dsn), or the C(PG*) environment
+    variables); the read-allocate-write cycle is one transaction under a lock of the overlay, so several
+    controllers can plan at once; private and preshared keys are stored encrypted with the vault secret,
+    which is then required. An unreachable database, refused credentials, a schema newer than this
+    collection's or a lock held longer than O(lock_timeout) fail the lookup with one message, and nothing
+    is written.
 options:
   state_file:
     description:
@@ -31,6 +37,31 @@ options:
     type: str
     vars:
       - name: wgsdn_state_file
+  backend:
+    description:
+      - Where the state lives, C(file) (the state file) or C(postgresql) (the database O(dsn) names).
+    type: str
+    default: file
+    vars:
+      - name: wgsdn_state_backend
+  dsn:
+    description:
+      - With O(backend=postgresql), the libpq connection string (C(host=... dbname=... user=...) or a
+        C(postgresql://) URI). When unset, the standard C(PG*) environment variables (C(PGHOST), C(PGDATABASE),
+        C(PGUSER), C(PGPASSWORD), ...) are used, as an AWX credential injects them.
+      - One overlay per database, or per schema (C(options=-csearch_path=NAME)).
+      - Checked by the plugin (anything but a string is refused, naming the variable).
+    type: raw
+    vars:
+      - name: wgsdn_state_dsn
+  lock_timeout:
+    description:
+      - Seconds to wait for another run's lock of the state (either backend) before failing.
+      - Checked by the plugin (a number above 0, at most 86400).
+    type: raw
+    default: 300
+    vars:
+      - name: wgsdn_state_lock_timeout
   prune:
     description: Drop state entries (addresses, keys) of hosts no longer in the inventory.
     type: bool
@@ -47,6 +78,7 @@ options:
 requirements:
   - netaddr (Python, on the controller)
   - cryptography (Python, on the controller)
+  - psycopg 3 (Python, on the controller; only with O(backend=postgresql))
 notes:
   - The result holds private keys. Set it with C(no_log=true) and never print it.
 """
@@ -63,6 +95,10 @@ EXAMPLES = r"""
     wgsdn_plan: "{{ lookup('wgsdn.fabric.allocate', state_file='/srv/wgsdn/state.json') }}"
   run_once: true
   no_log: true
+
+# Or, for every run, in the inventory (group_vars/all.yml), with a vault secret configured:
+#   wgsdn_state_backend: postgresql
+#   wgsdn_state_dsn: "host=db.example.net dbname=wgsdn user=wgsdn sslmode=verify-full"
 """
 
 RETURN = r"""
@@ -87,20 +123,65 @@ _raw:
 import os
 
 from ansible.errors import AnsibleLookupError
-from ansible.parsing.vault import VaultLib, is_encrypted
+from ansible.parsing.vault import VaultLib, VaultSecretsContext, is_encrypted
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import stores
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.contract import CLIENTS_GROUP, DEVICES_GROUP, GATEWAYS_GROUP, INPUT_VARIABLES
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import require
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
 
 DEFAULT_STATE_NAME = ".wgsdn-state.json"
 
 
-class LookupModule(LookupBase):
+class StateStores(LookupBase):
+    """The state store that the options ``backend``, ``dsn``, ``lock_timeout`` and ``state_file`` name,
+    with the run's vault secret (shared with the ``wgsdn.fabric.state_migrate`` lookup)."""
+
+    def state_store(self, variables, names, backend=None):
+        """The store the options name (after ``set_options``), or the one of ``backend``. Raises PlanError."""
+        config = stores.settings(
+            variables.get("inventory_hostname"),
+            backend or self.get_option("backend"),
+            self.get_option("dsn"),
+            self.get_option("lock_timeout"),
+            environ=os.environ,
+        )
+        if config.backend == stores.POSTGRESQL:
+            require(AnsibleLookupError, ("psycopg",))
+            return stores.open_store(config, None, self._codec(None))
+        path = self.get_option("state_file")
+        # The variable may be a template, e.g. "{{ inventory_dir }}/state.json".
+        path = os.path.expanduser(str(self._templar.template(path))) if path else self._default_state_path(names, variables.get("hostvars", {}))
+        return stores.open_store(config, path, self._codec(path))
+
+    @staticmethod
+    def _default_state_path(names, hostvars):
+        for name in names:
+            inventory_dir = hostvars.get(name, {}).get("inventory_dir")
+            if inventory_dir:
+                return os.path.join(inventory_dir, DEFAULT_STATE_NAME)
+        raise AnsibleLookupError("wgsdn: variable 'wgsdn_state_file': not set and the inventory has no directory to put the state beside")
+
+    def _codec(self, path):
+        """``(encode, decode, encoded)`` with the run's vault secret (``encode`` None without one)."""
+        secrets = vault_secrets()
+        if not secrets:
+            return None, _refuse_encrypted(path), None
+        vaultlib = VaultLib(secrets)
+
+        def encode(text):
+            return vaultlib.encrypt(text)
+
+        def decode(raw):
+            return vaultlib.decrypt(raw).decode("utf-8") if is_encrypted(raw) else raw.decode("utf-8")
+
+        return encode, decode, is_encrypted
+
+
+class LookupModule(StateStores):
     def run(self, terms, variables=None, **kwargs):
         require(AnsibleLookupError)
         variables = variables or {}
@@ -115,11 +196,8 @@ class LookupModule(LookupBase):
             source = hostvars.get(name, {})
             inputs[name] = {key: source.get(key) for key in INPUT_VARIABLES if key in source}
 
-        path = self.get_option("state_file")
-        # The variable may be a template, e.g. "{{ inventory_dir }}/state.json".
-        path = os.path.expanduser(str(self._templar.template(path))) if path else self._default_state_path(gateways + devices, hostvars)
-        state_file = self._state_file(path)
         try:
+            state_file = self.state_store(variables, gateways + devices)
             plan = compute_plan(
                 gateways,
                 devices,
@@ -137,28 +215,15 @@ class LookupModule(LookupBase):
             Display().warning(f"wgsdn: {warning}")  # the plan is computed once per run; Display also drops repeats
         return [plan]
 
-    @staticmethod
-    def _default_state_path(names, hostvars):
-        for name in names:
-            inventory_dir = hostvars.get(name, {}).get("inventory_dir")
-            if inventory_dir:
-                return os.path.join(inventory_dir, DEFAULT_STATE_NAME)
-        raise AnsibleLookupError("wgsdn: variable 'wgsdn_state_file': not set and the inventory has no directory to put the state beside")
 
-    def _state_file(self, path):
-        vault = getattr(self._loader, "_vault", None)
-        secrets = list(getattr(vault, "secrets", None) or [])
-        if not secrets:
-            return StateFile(path, decode=_refuse_encrypted(path))
-        vaultlib = VaultLib(secrets)
+def vault_secrets():
+    """The vault secrets of this run (``--vault-id``, ``--vault-password-file``), as ansible-core publishes them.
 
-        def encode(text):
-            return vaultlib.encrypt(text)
-
-        def decode(raw):
-            return vaultlib.decrypt(raw).decode("utf-8") if is_encrypted(raw) else raw.decode("utf-8")
-
-        return StateFile(path, encode=encode, decode=decode, encoded=is_encrypted)
+    The command line's setup puts them in ``VaultSecretsContext`` (ansible-core 2.19 and later),
+    which is also what decrypts vaulted variables; without a command line (the Python API) there is none.
+    """
+    context = VaultSecretsContext.current(optional=True)
+    return list(context.secrets or []) if context is not None else []
 
 
 def _refuse_encrypted(path):

@@ -24,6 +24,11 @@ description:
     because they are kept as the expression made them, without the deep copy Ansible makes of a task's result. Each task's
     arguments and conditions are compiled once for every host.
   - Never prints file contents; in diff mode, files rendered by tasks with C(no_log) or C(diff=false) have no diff.
+  - It is fast because it uses ansible-core internals (the template engine, the inventory of the variable manager), all
+    reached in one module of the collection (C(plugins/plugin_utils/core_private.py)) and tried before anything is
+    rendered. When this ansible-core lacks or changed one of them, or the environment variable C(WGSDN_RENDER_FAST=0)
+    is set on the controller, the task renders nothing, warns, and returns RV(fast=false); C(playbooks/render.yml) then
+    includes each role's C(tasks/render.yml) host by host (public APIs only; slower, the same files).
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -66,6 +71,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+fast:
+  description:
+    - Whether the files were rendered here. False when the fast render is not available on this ansible-core (or
+      C(WGSDN_RENDER_FAST=0) is set); nothing was rendered then, and the playbook must render the hosts the ordinary way.
+  type: bool
+  returned: always
+  sample: true
+reason:
+  description: Why the fast render is not available.
+  type: str
+  returned: when fast is false
+  sample: "ansible-core 2.22.0 has no Templar._engine"
 hosts:
   description: How many hosts were rendered.
   type: int

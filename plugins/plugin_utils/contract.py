@@ -51,8 +51,11 @@ VARIABLES = {
     "wgsdn_bgp_peers": (
         "gateway host var",
         False,
-        "`[{name, address, asn, import, export, bfd, password}]`: routers outside the overlay this gateway speaks eBGP with over the underlay; "
-        "import only the declared prefixes, export `overlay` or a prefix list",
+        "`[{name, address, asn, local_asn, import, export, export_host_routes, max_prefixes, communities, bfd, password}]`: "
+        "routers outside the overlay this gateway speaks eBGP with over the underlay; "
+        "import only the declared prefixes, at most `max_prefixes` routes (default 1000); "
+        "export aggregates (`overlay`: the overlay prefixes and LANs summarised, or a prefix list), host routes only with `export_host_routes: true`; "
+        "`local_asn` (default: the gateway's private ASN) and `communities` (`A:B`, `A:B:C`) as engineers set them (see External BGP peers)",
     ),
     "wgsdn_metrics": ("group var", True, "`true`: Prometheus exporters on every managed host, listening on its overlay address (role `wgsdn.fabric.metrics`)"),
     "wgsdn_route_reflector": (
@@ -72,6 +75,17 @@ VARIABLES = {
 LOOKUP_VARIABLES = {
     "wgsdn_state_file": ("var", False, "where addresses and keys persist; default `.wgsdn-state.json` beside the inventory"),
     "wgsdn_state_prune": ("var", False, "`true` drops the state entries of hosts no longer in the inventory"),
+    "wgsdn_state_backend": (
+        "var",
+        False,
+        "where the state lives: `file` (default, `wgsdn_state_file`) or `postgresql` (`wgsdn_state_dsn`; needs a vault secret)",
+    ),
+    "wgsdn_state_dsn": (
+        "var",
+        False,
+        "PostgreSQL connection string (`host=... dbname=... user=...` or a `postgresql://` URI); unset: the standard `PG*` environment variables",
+    ),
+    "wgsdn_state_lock_timeout": ("var", False, "seconds to wait for another run's lock of the state before failing clearly; default 300"),
 }
 
 SHARED_VARIABLES = tuple(name for name, (_where, shared, _meaning) in VARIABLES.items() if shared)

@@ -1,6 +1,7 @@
 # Copyright: wgsdn.fabric maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The controller's optional Python packages: netaddr, cryptography (and segno, for the qrcode module).
+"""The controller's optional Python packages: netaddr, cryptography (and segno, for the qrcode module;
+psycopg, for the postgresql state backend).
 
 plugin_utils modules import them with ``optional`` so that every plugin loads, and ansible-doc or
 galaxy-importer shows its documentation, with ansible-core alone. A plugin calls ``require`` before

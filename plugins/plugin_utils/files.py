@@ -56,6 +56,17 @@ class Update:
     def changed(self):
         return self.content_changed or self.mode_changed
 
+    def diff(self, src):
+        """Ansible's ``diff`` entries for this update (``src`` names the new content): the text, then the mode."""
+        entries = []
+        if self.content_changed:
+            before = "" if self.before is None else self.before.decode("utf-8", "surrogateescape")
+            after = self.content.decode("utf-8", "surrogateescape")
+            entries.append({"before_header": self.path, "after_header": src, "before": before, "after": after})
+        if self.before_mode is not None and self.mode_changed:
+            entries.append({"before": {"path": self.path, "mode": f"0{self.before_mode:03o}"}, "after": {"path": self.path, "mode": f"0{self.mode:03o}"}})
+        return entries
+
 
 def compare(path, content, mode):
     """The Update that would bring ``path`` to ``content`` and ``mode``. Raises OSError when the file cannot be read."""
@@ -96,3 +107,11 @@ def apply(update, directory_mode):
         write_atomic(update.path, update.content, update.mode)
     elif update.mode_changed:
         os.chmod(update.path, update.mode)
+
+
+def render(path, content, mode, directory_mode, check_mode=False):
+    """Bring ``path`` to ``content`` (bytes) and ``mode`` unless ``check_mode``; the Update. Raises OSError."""
+    update = compare(path, content, mode)
+    if update.changed and not check_mode:
+        apply(update, directory_mode)
+    return update

@@ -12,6 +12,14 @@ they run no exporter.
 Metric names are fixed here (``METRICS``): the host collector
 (roles/metrics/files/wgsdn-metrics-collector) writes the ``wgsdn_wireguard_*``
 ones, Debian's prometheus-bird-exporter (``-format.new``) the ``bird_*`` ones.
+The exporter (1.4.1) labels ``bird_protocol_up`` with ``state``: the Info
+column of ``birdc show protocols`` (``Established``, ``Active``, or for a
+session BIRD shut down at its receive limit ``Automatic shutdown: Route limit
+exceeded``), which is how the prefix limit of an external peer is seen.
+
+Route counts are lower bounds: anycast services and external prefixes add
+routes the plan cannot count (a service is up or not), so an alert fires on
+fewer routes than expected, never on more.
 """
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology, verify
@@ -31,6 +39,7 @@ METRICS = {
 BIRD_UP = "bird_protocol_up"
 BIRD_BFD_UP = "bird_bfd_session_up"
 BIRD_KERNEL_EXPORTED = "bird_protocol_prefix_export_count"
+LIMIT_HIT_STATE = ".*Route limit exceeded.*"  # BIRD's Info after a receive limit's action disable (or restart)
 HANDSHAKE = "wgsdn_wireguard_latest_handshake_seconds"
 VERIFY_COMMAND = "ansible-playbook wgsdn.fabric.verify --limit {host}"
 
@@ -88,8 +97,9 @@ def file_sd(plan, options=None):
 
 def expectations(plan, host_name, device_bgp=True):
     """What should exist on a host: WireGuard peers (``interface``, ``peer``), BGP sessions
-    (``session``, ``peer``), BFD sessions (``neighbor``, ``peer``) and, on a gateway, the number
-    of routes BIRD exports to each family's kernel table (``routes``: ``{protocol: count}``)."""
+    (``session``, ``peer``), BFD sessions (``neighbor``, ``peer``), external BGP sessions
+    (``external``: ``session``, ``peer``, ``asn``, ``max_prefixes``) and, on a gateway, the least
+    number of routes BIRD exports to each family's kernel table (``routes``: ``{protocol: count}``)."""
     hosts = plan["hosts"]
     host = hosts[host_name]
     peers = [
@@ -107,7 +117,12 @@ def expectations(plan, host_name, device_bgp=True):
         wanted = verify.expected_kernel_routes(plan, host_name, learned=device_bgp)
         for family in plan["families"]:
             routes[f"wgsdn_kernel{family['bird_suffix']}"] = sum(1 for p in wanted if _family_of(plan, p) == family["name"])
-    return {"peers": peers, "sessions": sessions, "bfd": bfd, "routes": routes}
+    external = [
+        {"session": p["protocol"], "peer": p["name"], "asn": p["asn"], "max_prefixes": p["max_prefixes"]}
+        for p in host.get("bgp_peers", [])
+        if host["speaks_bgp"]
+    ]
+    return {"peers": peers, "sessions": sessions, "bfd": bfd, "external": external, "routes": routes}
 
 
 def _family_of(plan, prefix):
@@ -141,7 +156,8 @@ def _rule(alert, expr, duration, host, summary, **labels):
 
 def alert_rules(plan, options=None, device_bgp=True):
     """Prometheus alert rules (a rule file as data): one rule per expected peer, session and
-    route table, each labelled ``host`` and ``peer`` (or ``session``), naming the command to run."""
+    route table, two per external BGP session (down, prefix limit reached), each labelled ``host``
+    and ``peer`` (or ``session``), naming the command to run."""
     options = {**DEFAULT_OPTIONS, **(options or {})}
     durations = {**DEFAULT_OPTIONS["for"], **options.get("for", {})}
     max_age = int(options["handshake_max_age"])
@@ -156,7 +172,7 @@ def alert_rules(plan, options=None, device_bgp=True):
             "runbook": VERIFY_COMMAND.format(host="{{ $labels.host }}"),
         },
     }
-    wireguard, bgp, bfd, routes = [], [], [], []
+    wireguard, bgp, bfd, external, routes = [], [], [], [], []
     for name in managed(plan):
         expected = expectations(plan, name, device_bgp=device_bgp)
         for p in expected["peers"]:
@@ -198,15 +214,40 @@ def alert_rules(plan, options=None, device_bgp=True):
                     peer=b["peer"],
                 )
             )
+        for e in expected["external"]:
+            series = f"{BIRD_UP}{_selector(host=name, name=e['session'])}"
+            labels = {"session": e["session"], "peer": e["peer"], "peer_asn": str(e["asn"])}
+            external.append(
+                _rule(
+                    "WgsdnExternalSessionDown",
+                    f"({series} != 1) or {_missing(BIRD_UP, name, BIRD_JOB, name=e['session'])}",
+                    durations["bgp"],
+                    name,
+                    f"{name}: external BGP session {e['session']} with {e['peer']} (AS {e['asn']}) is not established",
+                    **labels,
+                )
+            )
+            limit = f'{BIRD_UP}{{host="{name}",name="{e["session"]}",state=~"{LIMIT_HIT_STATE}"}}'
+            external.append(
+                _rule(
+                    "WgsdnExternalPrefixLimit",
+                    limit,
+                    durations["bgp"],
+                    name,
+                    f"{name}: {e['peer']} (AS {e['asn']}) sent more than max_prefixes {e['max_prefixes']} routes and BIRD shut "
+                    f"{e['session']} down; once the peer is fixed: birdc enable {e['session']} (or run site.yml)",
+                    **labels,
+                )
+            )
         for protocol, count in expected["routes"].items():
             series = f"{BIRD_KERNEL_EXPORTED}{_selector(host=name, name=protocol)}"
             routes.append(
                 _rule(
                     "WgsdnGatewayRoutesMissing",
-                    f"({series} != {count}) or {_missing(BIRD_KERNEL_EXPORTED, name, BIRD_JOB, name=protocol)}",
+                    f"({series} < {count}) or {_missing(BIRD_KERNEL_EXPORTED, name, BIRD_JOB, name=protocol)}",
                     durations["routes"],
                     name,
-                    f"{name}: BIRD exports {{{{ $value }}}} routes to the kernel ({protocol}), {count} expected",
+                    f"{name}: BIRD exports {{{{ $value }}}} routes to the kernel ({protocol}), at least {count} expected",
                     protocol=protocol,
                     expected=str(count),
                 )
@@ -216,6 +257,7 @@ def alert_rules(plan, options=None, device_bgp=True):
         {"name": "wgsdn-wireguard", "rules": wireguard},
         {"name": "wgsdn-bgp", "rules": bgp},
         {"name": "wgsdn-bfd", "rules": bfd},
+        {"name": "wgsdn-external", "rules": external},
         {"name": "wgsdn-routes", "rules": routes},
     ]
     return {"groups": [g for g in groups if g["rules"]]}

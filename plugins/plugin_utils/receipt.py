@@ -35,8 +35,9 @@ from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ROUTED
 CONTRACT_PREFIXES = ("wgsdn_",)
 
 # Variables that choose how site.yml runs, not what a host gets (rotate_keys.yml's choice
-# of hosts reaches the hosts through the plan's keys, which are hashed).
-RUN_OPTIONS = frozenset({"wgsdn_site_full", "wgsdn_rotate_keys"})
+# of hosts reaches the hosts through the plan's keys, which are hashed; where the state
+# lives reaches them through the plan too: moving it to PostgreSQL converges no host).
+RUN_OPTIONS = frozenset({"wgsdn_site_full", "wgsdn_rotate_keys", "wgsdn_state_backend", "wgsdn_state_dsn", "wgsdn_state_lock_timeout"})
 
 # What each role declares it owns, in roles/<role>/meta/wgsdn.yml.
 DECLARATION = os.path.join("meta", "wgsdn.yml")

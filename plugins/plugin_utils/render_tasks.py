@@ -21,7 +21,7 @@ role can never be rendered half-way or differently from its task file:
 each with the keywords ``name``, ``when``, ``vars``, ``loop``,
 ``loop_control`` (``loop_var``, ``label``), ``no_log``, ``diff``, ``delegate_to``.
 
-The loader is Ansible's and the templar a ``task_templar.TaskTemplar``,
+The loader is Ansible's and the templar a ``core_private.TaskTemplar``,
 passed in; this module imports no Ansible code.
 """
 

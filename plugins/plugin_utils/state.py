@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import json
 import os
+import time
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import files
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
@@ -31,6 +32,12 @@ netaddr = optional("netaddr")
 
 VERSION = 1
 VARIABLE = "wgsdn_state_file"
+LOCK_TIMEOUT_VARIABLE = "wgsdn_state_lock_timeout"
+
+
+def lock_timeout_message(where, seconds):
+    """What a run says when another run held the state's lock longer than it would wait."""
+    return f"another run has held the lock of the {where} for more than {seconds:g} s; nothing was written (wait for it, or raise {LOCK_TIMEOUT_VARIABLE})"
 
 
 def empty_state():
@@ -41,11 +48,15 @@ def pair_key(a, b):
     return "|".join(sorted((a, b)))
 
 
-def validate_state(data, path):
-    """Check a parsed state document; return it. Raises PlanError naming the entry."""
+def validate_state(data, path, variable=VARIABLE, label="state file"):
+    """Check a parsed state document; return it. Raises PlanError naming the entry.
+
+    ``label`` and ``path`` say where the document came from (the PostgreSQL backend
+    passes its own, and its own ``variable``).
+    """
 
     def fail(host, message):
-        raise PlanError(host, VARIABLE, f"state file {path}: {message}")
+        raise PlanError(host, variable, f"{label} {path}: {message}")
 
     if not isinstance(data, dict) or data.get("version") != VERSION:
         fail(None, f"not a wgsdn state document of version {VERSION}")
@@ -111,8 +122,9 @@ class StateFile:
     or, in check mode, would be done (paths only, never content).
     """
 
-    def __init__(self, path, encode=None, decode=None, encoded=None):
+    def __init__(self, path, encode=None, decode=None, encoded=None, lock_timeout=None):
         self.path = os.path.abspath(path)
+        self.lock_timeout = lock_timeout  # seconds; None: wait as long as another run holds the lock
         self._encode = encode or (lambda text: text.encode("utf-8"))
         self._decode = decode or (lambda raw: raw.decode("utf-8"))
         self._encoded = encoded
@@ -126,10 +138,24 @@ class StateFile:
             raise PlanError(None, VARIABLE, f"directory of the state file {self.path} does not exist")
         fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._lock(fd)
             yield self
         finally:
             os.close(fd)  # closing releases the lock
+
+    def _lock(self, fd):
+        if self.lock_timeout is None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            return
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise PlanError(None, LOCK_TIMEOUT_VARIABLE, lock_timeout_message(f"state file {self.path}", self.lock_timeout)) from None
+                time.sleep(0.05)
 
     def read_raw(self):
         try:

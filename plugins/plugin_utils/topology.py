@@ -33,7 +33,7 @@ from ansible_collections.wgsdn.fabric.plugins.plugin_utils import memo, peers, s
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError, shown
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, DEVICE, DIRECT, GATEWAY, ROUTED
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ASN_BASE, ASN_MAX, CLIENT, DEVICE, DIRECT, GATEWAY, ROUTED
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import pair_key
 
 netaddr = optional("netaddr")
@@ -458,7 +458,7 @@ def bird_settings(plan, host_name, device_bgp=True):
             "uplink_accept": [f"{family['network']}{{{family['host_prefixlen']},{family['host_prefixlen']}}}", *foreign_subnets[name], *beyond[name]],
             "uplink_reject": f"{host['addresses'][name]}/{family['host_prefixlen']}",
             **(services.channel_settings(plan, host_name, name) if enabled else {"services": [], "service_import": []}),
-            **(peers.channel_settings(plan, host_name, name) if enabled else {"bgp_peers": [], "external_origins": [], "external": []}),
+            **(peers.channel_settings(plan, host_name, name) if enabled else {"bgp_peers": [], "aggregates": [], "external_origins": [], "external": []}),
         }
 
     def with_channel(sessions):
@@ -469,6 +469,8 @@ def bird_settings(plan, host_name, device_bgp=True):
         "router_id": host["router_id"],
         "role": host["role"],
         "local_as": host.get("asn"),
+        # The private AS numbers the overlay uses inside (gateways'), deleted from paths sent outside it.
+        "overlay_asns": [ASN_BASE, ASN_MAX],
         "network": plan["network"],
         "static_routes": routes,
         "bgp_neighbors": with_channel(bgp_neighbors(plan, host_name)) if enabled else [],

@@ -9,8 +9,8 @@ import tarfile
 
 import pytest
 import yaml
+from wgsdn_testkit.playbooks import BIN, ROOT
 
-from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import BIN, ROOT
 from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 FAKE_PRIVATE_KEY = "cFakePrivateKeyNeverToBeShipped0000000000000="
@@ -62,6 +62,7 @@ REQUIRED = [
     "roles/policy/README.md",
     "playbooks/policy_check.yml",
     "tests/unit/conftest.py",
+    "tests/wgsdn_testkit/playbooks.py",
 ]
 
 # Development tooling and anything hidden: never in the tarball.

@@ -3,8 +3,12 @@
 The golden trees under render_golden/<case>/expected/ were written by
 playbooks/render.yml at commit e63a340 (the per-host include_role render),
 from the inventories in render_golden/cases.py and their committed state files
-(test keys only; tests/integration is not shipped). A change that is meant to
-alter rendered output rewrites them, reviewed as a diff:
+(test keys only; tests/integration is not shipped). Each case renders twice: the
+fast render (wgsdn.fabric.render_hosts, which uses ansible-core internals,
+plugin_utils/core_private.py), and the ordinary one render.yml falls back to
+when those are not available (forced with WGSDN_RENDER_FAST=0: each role's
+render tasks included host by host). A change that is meant to alter rendered
+output rewrites them, reviewed as a diff:
 
     python tests/integration/test_render_golden.py --write
 """
@@ -42,25 +46,34 @@ def golden(case):
     return files
 
 
-def render(case, directory):
-    """Render ``case`` (its inventory and committed state copied into ``directory``); the output tree."""
+# What render.yml prints when it falls back to the ordinary render.
+FALLBACK = "rendering host by host with ordinary tasks (slower, the same files)"
+RENDERERS = {"fast": {}, "ordinary": {"WGSDN_RENDER_FAST": "0"}}
+
+
+def render(case, directory, renderer="fast"):
+    """Render ``case`` (its inventory and committed state copied into ``directory``) with ``renderer``; the output tree."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "hosts.yml").write_text(yaml.safe_dump(cases()[case]))
     shutil.copy(GOLDEN / case / STATE, directory / STATE)
     out = directory / "out"
-    run = playbook("-i", directory / "hosts.yml", ROOT / "playbooks" / "render.yml", "-e", f"wgsdn_render_dir={out}")
+    run = playbook("-i", directory / "hosts.yml", ROOT / "playbooks" / "render.yml", "-e", f"wgsdn_render_dir={out}", **RENDERERS[renderer])
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    # The fast render is taken wherever this ansible-core allows it: a core that no longer does
+    # fails here (the ordinary render still passing) instead of silently costing speed.
+    assert (FALLBACK in run.out) == (renderer == "ordinary"), f"the {renderer} render expected:\n{run.out[-3000:]}"
     assert json.loads((directory / STATE).read_text()) == json.loads((GOLDEN / case / STATE).read_text()), "the render changed the state"
     for secret in json.loads((directory / STATE).read_text())["hosts"].values():
         assert secret["private_key"] not in run.out, "a private key was printed"
     return out
 
 
+@pytest.mark.parametrize("renderer", sorted(RENDERERS))
 @pytest.mark.parametrize("case", sorted(cases()))
-def test_render_is_byte_identical_to_the_golden_files(tmp_path, case):
+def test_render_is_byte_identical_to_the_golden_files(tmp_path, case, renderer):
     expected = golden(case)
     assert len(expected) >= 3
-    out = render(case, tmp_path)
+    out = render(case, tmp_path, renderer)
     rendered = tree(out)
     assert sorted(rendered) == sorted(expected)
     for path, (content, mode) in expected.items():

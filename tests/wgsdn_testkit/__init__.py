@@ -1,7 +1,8 @@
 """The test kit of wgsdn.fabric: one set of helpers for the Molecule verifiers,
 the integration tests and bench/.
 
-- ``playbooks``: run ansible-playbook / ansible-doc against this checkout; read PLAY RECAP.
+- ``playbooks``: run ansible-playbook / ansible-doc against this checkout (its environment, an
+  inventory file); read PLAY RECAP. tests/unit uses it too, so the kit ships with tests/unit.
 - ``docker``: ``docker`` CLI calls and ``docker exec`` into the test containers.
 - ``bird``: parsers of ``birdc`` output (BGP states, BFD sessions).
 - ``ping``: fping rounds and timestamped ping streams with their gaps and losses.
@@ -10,9 +11,11 @@ the integration tests and bench/.
 - ``tunnels`` / ``routed``: the checks every WireGuard-only / routed scenario runs
   (``TestTunnels``, ``TestRoutedFabric``), bound into a scenario's test module.
 
-Importable as ``wgsdn_testkit``: pytest puts ``tests/`` on the path (pyproject.toml),
-bench scripts insert it themselves. Importing it makes this checkout importable as
-``ansible_collections.wgsdn.fabric`` (the link tools/link-collection.sh makes).
+Importable as ``wgsdn_testkit``: pytest puts ``tests/`` on the path (pyproject.toml;
+tests/unit/conftest.py for ansible-test units), bench scripts insert it themselves. Importing
+it makes this checkout importable as ``ansible_collections.wgsdn.fabric`` (the link
+tools/link-collection.sh makes); an installed collection (ansible-test's
+``.../ansible_collections/wgsdn/fabric``) already is. The kit imports nothing of tests/unit.
 """
 
 import os
@@ -20,10 +23,12 @@ import pathlib
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-COLLECTIONS = ROOT / ".cache" / "collections"
+INSTALLED = ROOT.parents[1].name == "ansible_collections"
+# Where Ansible finds this collection: a checkout through .cache/collections, an installed one where it is.
+COLLECTIONS = ROOT.parents[2] if INSTALLED else ROOT / ".cache" / "collections"
 
 _link = COLLECTIONS / "ansible_collections" / "wgsdn" / "fabric"
-if not _link.exists():
+if not INSTALLED and not _link.exists():
     _link.parent.mkdir(parents=True, exist_ok=True)
     os.symlink(ROOT, _link)
 if str(COLLECTIONS) not in sys.path:

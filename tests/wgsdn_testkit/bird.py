@@ -41,7 +41,7 @@ def parse_bfd_sessions(text):
 
 def bfd_up(text):
     """The neighbour addresses whose BFD session is Up."""
-    return {address for address, _, state in parse_bfd_sessions(text) if state == "Up"}
+    return {address for address, _interface, state in parse_bfd_sessions(text) if state == "Up"}
 
 
 def bfd_armed(text, limit):

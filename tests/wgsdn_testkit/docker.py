@@ -26,7 +26,7 @@ def exec_all(commands, timeout=30):
     out = {}
     for name, proc in procs.items():
         try:
-            text, _ = proc.communicate(timeout=timeout)
+            text, _stderr = proc.communicate(timeout=timeout)
             out[name] = (proc.returncode, text)
         except subprocess.TimeoutExpired:
             proc.kill()

@@ -8,8 +8,8 @@ import re
 import subprocess
 import time
 
-from wgsdn_testkit import bird, scenario
-from wgsdn_testkit.docker import docker
+from . import bird, scenario
+from .docker import docker
 
 
 def wait_for(what, check, timeout=90.0, interval=1.0):
@@ -86,7 +86,7 @@ def time_until_route_gone(observer, prefix, victim, timeout=5.0):
     assert poller.poll() is None, "route already gone before the pause"
     t0 = time.time_ns()
     docker("pause", victim)
-    out, _ = poller.communicate(timeout=timeout + 10)
+    out, _stderr = poller.communicate(timeout=timeout + 10)
     out = out.strip()
     assert poller.returncode == 0 and out.isdigit(), f"route to {prefix} still there after {timeout}s ({out!r})"
     return (int(out) - t0) / 1e9

@@ -5,7 +5,7 @@ import re
 import subprocess
 import time
 
-from wgsdn_testkit.docker import docker_exec
+from .docker import docker_exec
 
 
 def parse_fping(text):
@@ -49,7 +49,7 @@ def start_ping_stream(src, dst, seconds, interval=0.01):
 
 def ping_stream_stats(proc, timeout=120):
     """{sent, received, lost, replies: [epoch seconds], longest_gap_ms} of a finished stream."""
-    out, _ = proc.communicate(timeout=timeout)
+    out, _stderr = proc.communicate(timeout=timeout)
     sent, received, by_seq = parse_stream(out)
     replies = sorted(by_seq.values())
     return {
@@ -80,7 +80,7 @@ class PingStream:
     def stop(self, settle=1.5):
         time.sleep(settle)
         docker_exec(self.src, f"kill -INT {self.pid}; while kill -0 {self.pid} 2>/dev/null; do sleep 0.05; done")
-        sent, _, replies = parse_stream(docker_exec(self.src, "cat /tmp/stream.log"))
+        sent, _received, replies = parse_stream(docker_exec(self.src, "cat /tmp/stream.log"))
         judged = range(1, sent - int(settle * 100) + 1)  # answered or not, these had >= 1 s
         lost = [seq for seq in judged if seq not in replies]
         # The longest outage: consecutive requests without a reply (a reply delayed by a busy host is no loss).

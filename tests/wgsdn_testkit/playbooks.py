@@ -1,19 +1,49 @@
-"""Run the collection's playbooks and ansible-doc against this checkout, and read their output."""
+"""Run the collection's playbooks and ansible-doc against this checkout (no hosts touched), and read their output."""
 
+import os
+import pathlib
 import re
+import shutil
 import subprocess
+import sys
 import textwrap
 import time
 
 import yaml
 
-from ansible_collections.wgsdn.fabric.tests.unit import ansible_run
-from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import ROOT, ansible_doc, write_inventory  # noqa: F401  (the kit's users import them here)
+from . import COLLECTIONS, ROOT
+
+BIN = pathlib.Path(sys.executable).parent
 
 
 def env(**overrides):
-    """The unit runner's environment (this checkout as the collection, its ansible.cfg, no colours, the venv first) plus ``overrides``."""
-    return {**ansible_run.env(), **overrides}
+    """This checkout as the collection, its ansible.cfg, no colours, the venv first; plus ``overrides``."""
+    result = dict(os.environ)
+    result.update(
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PATH=f"{BIN}:{result.get('PATH', '')}",
+    )
+    if (ROOT / "ansible.cfg").exists():
+        result["ANSIBLE_CONFIG"] = str(ROOT / "ansible.cfg")
+    result.update(overrides)
+    return result
+
+
+def tool(name):
+    """The Ansible command beside this Python (a venv), else the one on PATH (ansible-test units puts its own there)."""
+    local = BIN / name
+    return str(local) if local.exists() else shutil.which(name) or name
+
+
+def write_inventory(directory, gateways, devices, hostvars, extra=None):
+    """An inventory file in ``directory`` for the given overlay, all hosts on the local connection."""
+    groups = {"wgsdn_gateways": {"hosts": {g: hostvars[g] for g in gateways}}, "wgsdn_devices": {"hosts": {d: hostvars[d] for d in devices}}}
+    inventory = {"all": {"vars": {"ansible_connection": "local", **(extra or {})}, "children": groups}}
+    path = pathlib.Path(directory) / "hosts.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    return path
 
 
 def playbook(*args, cwd=None, timeout=None, merge_output=False, **env_overrides):
@@ -24,7 +54,7 @@ def playbook(*args, cwd=None, timeout=None, merge_output=False, **env_overrides)
     """
     start = time.monotonic()
     run = subprocess.run(
-        [ansible_run.tool("ansible-playbook"), *map(str, args)],
+        [tool("ansible-playbook"), *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT if merge_output else subprocess.PIPE,
         text=True,
@@ -36,6 +66,11 @@ def playbook(*args, cwd=None, timeout=None, merge_output=False, **env_overrides)
     run.seconds = time.monotonic() - start
     run.out = run.stdout + (run.stderr or "")
     return run
+
+
+def ansible_doc(*args):
+    """``ansible-doc ARGS`` (never raises on failure)."""
+    return subprocess.run([tool("ansible-doc"), *args], capture_output=True, text=True, env=env(), check=False)
 
 
 def recap(output):

@@ -1,11 +1,12 @@
 """Checks shared by the routed scenarios (topology3, dualhomed): every link watched by
-BFD, every host reaching every other in every address family it has (managed hosts: unmanaged clients come and go). A scenario's test module binds ``TestRoutedFabric``
+BFD, every host reaching every other in every address family it has (managed hosts:
+unmanaged clients come and go). A scenario's test module binds ``TestRoutedFabric``
 where these checks should run in its order, and pytest runs them there for every host.
 """
 
 import pytest
 
-from wgsdn_testkit import fabric, ping, scenario
+from . import fabric, ping, scenario
 
 
 class TestRoutedFabric:

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from wgsdn_testkit import scenario
+from . import scenario
 
 HOSTS = scenario.names()
 ADDRESS = {name: scenario.address(name) for name in HOSTS}

@@ -51,17 +51,32 @@ def test_defaults_match_argument_specs(role):
         assert options[name].get("description"), f"roles/{role}: {name} has no description in argument_specs"
 
 
+def uncommented_defaults(text):
+    """Top-level keys of a defaults file without a comment of their own: the line right above each must be a comment
+    (a comment shared by two variables leaves the second one with a variable or a value above it)."""
+    lines = text.splitlines()
+    missing = []
+    for index, line in enumerate(lines):
+        match = re.match(r"^([a-z_][a-z0-9_]*):", line)
+        if match and not (index and lines[index - 1].startswith("#")):
+            missing.append(match[1])
+    return missing
+
+
+def test_a_default_needs_a_comment_of_its_own():
+    assert uncommented_defaults("---\n# one\na: 1\n# two\nb: 2\n") == []
+    assert uncommented_defaults("---\n# a and b\na: 1\nb: 2\n") == ["b"]
+    assert uncommented_defaults("---\n# a\na:\n  - x\nb: 2\n") == ["b"]
+    assert uncommented_defaults("---\na: 1\n") == ["a"]
+    assert uncommented_defaults("---\n# a\na: 1\n\nb: 2\n") == ["b"]
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_default_is_commented(role):
     path = ROOT / "roles" / role / "defaults" / "main.yml"
     if not path.exists():
         return
-    lines = path.read_text().splitlines()
-    for index, line in enumerate(lines):
-        match = re.match(r"^([a-z_][a-z0-9_]*):", line)
-        if match:
-            above = lines[index - 1] if index else ""
-            assert above.startswith("#") or re.match(r"^[a-z_][a-z0-9_]*:", above), f"roles/{role}/defaults: {match[1]} has no comment above it"
+    assert uncommented_defaults(path.read_text()) == [], f"roles/{role}/defaults/main.yml: these defaults have no comment of their own above them"
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -25,10 +25,8 @@ import faultkit as fk
 from ansible.parsing.vault import VaultLib, VaultSecret
 from wgsdn_testkit import scenario
 from wgsdn_testkit.docker import docker_exec, exec_all
-from wgsdn_testkit.playbooks import ROOT, env
+from wgsdn_testkit.playbooks import ROOT, env, tool
 from wgsdn_testkit.playbooks import playbook as ansible_playbook
-
-from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import tool
 
 KILL_POINTS = int(os.environ.get("KILL_POINTS", "10"))
 SEED = int(os.environ.get("KILL_SEED", str(int(time.time()))))

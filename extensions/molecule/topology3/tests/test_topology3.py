@@ -7,6 +7,7 @@ when device3 is paused gateway1's kernel loses its route to 10.0.0.4 in < 1 s
 (and gets it back after unpause).
 """
 
+import re
 import subprocess
 import time
 
@@ -20,6 +21,7 @@ DEV2, DEV4 = "t3-device2", "t3-device4"
 ROUTER = "t3-router"
 SERVICE, PORT, PROVIDERS = "10.0.0.53", 8053, (DEV2, DEV4)
 LAN = "192.168.77.0/24"
+OVERLAY = "10.0.0.0/24"
 
 
 def test_article_addresses():
@@ -210,12 +212,20 @@ def test_external_session_with_bfd_and_password():
     assert (secrets.mode, secrets.user, secrets.group) == (0o640, "root", "bird")
 
 
-def test_router_learns_the_overlay():
-    fabric.wait_for("router learning device3", lambda: "10.0.0.4/32" in router("show ip route bgp"), timeout=30)
-    learned = router("show ip route bgp")
-    for name in scenario.names():
-        assert f"{scenario.address(name)}/32" in learned, learned
-    assert f"{SERVICE}/32" in learned, learned
+def learned_from_gateway1():
+    """The prefixes t3-router accepted from gateway1 (`show ip bgp neighbors ... routes`)."""
+    return set(re.findall(r"\b\d+\.\d+\.\d+\.\d+/\d+\b", router("show ip bgp neighbors 192.0.2.2 routes")))
+
+
+def test_router_learns_the_overlay_as_one_aggregate():
+    """export: overlay is the overlay prefix (no LAN in this inventory, the service lies inside it), no host route;
+    gateway1 presents local_asn 64500 with no private AS behind it and adds the community 65010:100."""
+    fabric.wait_for("router learning the aggregate", lambda: OVERLAY in learned_from_gateway1(), timeout=60)
+    assert learned_from_gateway1() == {OVERLAY}, router("show ip bgp neighbors 192.0.2.2 routes")
+    detail = router(f"show ip bgp {OVERLAY}")
+    path = re.search(r"^\s+(64500)(?: \(.*)?$", detail, re.MULTILINE)
+    assert path and "4200000" not in detail, detail
+    assert re.search(r"Community: .*\b65010:100\b", detail), detail
 
 
 def test_refused_prefixes():

@@ -6,8 +6,8 @@ import stat
 import pytest
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
+from wgsdn_testkit.playbooks import ROOT, ansible_doc, playbook, write_inventory
 
-from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import ROOT, ansible_doc, playbook, write_inventory
 from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
 
 PLAY = """

@@ -5,8 +5,7 @@ import subprocess
 import sys
 
 import pytest
-
-from ansible_collections.wgsdn.fabric.tests.unit.ansible_run import COLLECTIONS
+from wgsdn_testkit import COLLECTIONS
 
 FILTERS = ["allowed_ips", "bgp_neighbors", "bird_settings", "reachability_matrix", "static_routes", "topology_diagram", "verify_host", "wg_interfaces"]
 

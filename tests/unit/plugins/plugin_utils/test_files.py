@@ -132,3 +132,18 @@ def test_parent_that_is_a_file_is_an_error(tmp_path):
     path = tmp_path / "etc" / "bird" / "bird.conf"
     with pytest.raises(OSError):
         files.apply(files.compare(str(path), b"x", 0o644), 0o755)
+
+
+def test_render_writes_unless_checking_and_describes_the_change_as_a_diff(tmp_path):
+    path = tmp_path / "etc" / "bird" / "bird.conf"
+    checked = files.render(str(path), b"router id 1;\n", 0o640, 0o755, check_mode=True)
+    assert checked.changed and not path.exists()
+    assert checked.diff("bird.conf.j2") == [{"before_header": str(path), "after_header": "bird.conf.j2", "before": "", "after": "router id 1;\n"}]
+    files.render(str(path), b"router id 1;\n", 0o640, 0o755)
+    assert path.read_bytes() == b"router id 1;\n" and mode_of(path) == 0o640
+    again = files.render(str(path), b"router id 1;\n", 0o600, 0o755)
+    assert again.diff("bird.conf.j2") == [{"before": {"path": str(path), "mode": "0640"}, "after": {"path": str(path), "mode": "0600"}}]
+    assert not files.render(str(path), b"router id 1;\n", 0o600, 0o755).changed
+    # Bytes that are not UTF-8 reach the diff escaped, as Ansible's to_text does.
+    odd = files.render(str(path), b"\xff\n", 0o600, 0o755, check_mode=True)
+    assert odd.diff("x")[0]["after"] == "\udcff\n"

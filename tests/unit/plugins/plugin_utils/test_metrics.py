@@ -1,9 +1,12 @@
 """Monitoring from the plan: exporter settings, file_sd targets, alert rules and the dashboard."""
 
 import json
+import pathlib
 import re
+import subprocess
 
 import pytest
+import yaml
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import metrics, topology, verify
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
@@ -102,8 +105,37 @@ def test_alert_rules_one_per_expected_thing(plan):
     assert ("WgsdnExporterDown", None, None) in rules
     route = [r for (a, h, _p), r in rules.items() if a == "WgsdnGatewayRoutesMissing" and h == "gateway1"]
     assert len(route) == 1 and route[0]["expr"].startswith(
-        '(bird_protocol_prefix_export_count{host="gateway1",name="wgsdn_kernel"} != 6)'
-    )  # gateway2, its 2 devices, 2 own devices, the phone
+        '(bird_protocol_prefix_export_count{host="gateway1",name="wgsdn_kernel"} < 6)'
+    )  # gateway2, its 2 devices, 2 own devices, the phone: at least (anycast and external prefixes add more)
+    assert not [k for k in rules if k[0].startswith("WgsdnExternal")], "no external peer, no external alert"
+
+
+OFFICE = {"name": "office-core", "address": "192.0.2.1", "asn": 65010, "import": ["192.168.77.0/24"], "max_prefixes": 20}
+
+
+def test_every_external_session_has_a_down_and_a_prefix_limit_alert(tmp_path):
+    gateways, devices, hostvars = article_topology(3)
+    for values in hostvars.values():
+        values["wgsdn_metrics"] = True
+    hostvars["gateway1"]["wgsdn_bgp_peers"] = [OFFICE, dict(OFFICE, name="isp", address="198.51.100.1", asn=64496, max_prefixes=None)]
+    (tmp_path / "ext").mkdir()
+    plan = compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "ext" / "s.json")))
+    assert metrics.expectations(plan, "gateway1")["external"] == [
+        {"session": "ext_office_core", "peer": "office-core", "asn": 65010, "max_prefixes": 20},
+        {"session": "ext_isp", "peer": "isp", "asn": 64496, "max_prefixes": 1000},
+    ]
+    assert metrics.expectations(plan, "gateway2")["external"] == []
+    rules = _rules(plan)
+    down = rules[("WgsdnExternalSessionDown", "gateway1", "office-core")]
+    assert down["expr"] == (
+        '(bird_protocol_up{host="gateway1",name="ext_office_core"} != 1) or '
+        '(absent(bird_protocol_up{host="gateway1",name="ext_office_core"}) and on() (up{job="wgsdn-bird",host="gateway1"} == 1))'
+    )
+    assert down["labels"] == {"severity": "critical", "host": "gateway1", "session": "ext_office_core", "peer": "office-core", "peer_asn": "65010"}
+    limit = rules[("WgsdnExternalPrefixLimit", "gateway1", "isp")]
+    assert limit["expr"] == 'bird_protocol_up{host="gateway1",name="ext_isp",state=~".*Route limit exceeded.*"}'
+    assert "sent more than max_prefixes 1000 routes" in limit["annotations"]["summary"] and "birdc enable ext_isp" in limit["annotations"]["summary"]
+    assert len([k for k in rules if k[0].startswith("WgsdnExternal")]) == 4
 
 
 def test_alert_rule_content(plan):
@@ -149,3 +181,74 @@ def test_grafana_dashboard_uses_the_collector_and_exporter_metric_names(plan):
     rule_metrics = {m for g in metrics.alert_rules(plan)["groups"] for r in g["rules"] for m in known if m in r["expr"]}
     assert rule_metrics <= used, "every metric an alert watches has a panel"
     assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
+
+
+def _promtool():
+    """promtool from tools/promtool.sh (an installed one, or Debian's package unpacked under .cache), else None."""
+    root = pathlib.Path(__file__).resolve().parents[4]
+    found = subprocess.run(["bash", str(root / "tools" / "promtool.sh")], capture_output=True, text=True, check=False)
+    return found.stdout.strip() if found.returncode == 0 and found.stdout.strip() else None
+
+
+def test_metrics_promtool_route_and_external_alerts(tmp_path):
+    """`promtool test rules` with synthetic series: more kernel routes than expected fire nothing, fewer do;
+    an external session BIRD shut down at its receive limit fires both its alerts; an established one none."""
+    promtool = _promtool()
+    if promtool is None:
+        pytest.skip("no promtool (tools/promtool.sh could not unpack Debian's prometheus)")
+    gateways, devices, hostvars = article_topology(3)
+    for values in hostvars.values():
+        values["wgsdn_metrics"] = True
+    hostvars["gateway1"]["wgsdn_bgp_peers"] = [OFFICE]
+    plan = compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "s.json")))
+    rules = metrics.alert_rules(plan, {"for": {k: "0s" for k in metrics.DEFAULT_OPTIONS["for"]}})
+    (tmp_path / "wgsdn.rules.yml").write_text(yaml.safe_dump(rules))
+    expected = metrics.expectations(plan, "gateway1")["routes"]["wgsdn_kernel"]
+    assert metrics.expectations(plan, "gateway2")["routes"]["wgsdn_kernel"] == expected
+
+    def up(job, host):
+        return {"series": f'up{{job="{job}",host="{host}"}}', "values": "1x10"}
+
+    def kernel(host, values):
+        return {"series": f'bird_protocol_prefix_export_count{{host="{host}",name="wgsdn_kernel"}}', "values": values}
+
+    def session(state):
+        return {"series": f'bird_protocol_up{{host="gateway1",name="ext_office_core",state="{state}"}}', "values": "0x10" if "limit" in state else "1x10"}
+
+    def alert(alertname, host, value, series_labels=None):
+        """What promtool must see at 5m: the rule's labels (and the series' own), its annotations with the value."""
+        if host is None:
+            return {"eval_time": "5m", "alertname": alertname, "exp_alerts": []}
+        rule = next(r for g in rules["groups"] for r in g["rules"] if r["alert"] == alertname and r["labels"]["host"] == host)
+        annotations = {k: v.replace("{{ $value }}", value) for k, v in rule["annotations"].items()}
+        labels = {**rule["labels"], **(series_labels or {})}
+        return {"eval_time": "5m", "alertname": alertname, "exp_alerts": [{"exp_labels": labels, "exp_annotations": annotations}]}
+
+    # gateway1 exports more routes than expected (anycast, external prefixes): no alert; gateway2 one fewer: an alert.
+    series = [up("wgsdn-bird", "gateway1"), up("wgsdn-bird", "gateway2"), kernel("gateway1", f"{expected + 3}x10"), kernel("gateway2", f"{expected - 1}x10")]
+    hit = {"name": "ext_office_core", "state": "Automatic shutdown: Route limit exceeded"}
+    test = {
+        "rule_files": ["wgsdn.rules.yml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [*series, session(hit["state"])],
+                "alert_rule_test": [
+                    alert("WgsdnGatewayRoutesMissing", "gateway2", str(expected - 1), {"name": "wgsdn_kernel"}),
+                    alert("WgsdnExternalPrefixLimit", "gateway1", "0", hit),
+                    alert("WgsdnExternalSessionDown", "gateway1", "0", hit),
+                ],
+            },
+            {
+                "interval": "1m",
+                "input_series": [*series, session("Established")],
+                "alert_rule_test": [alert("WgsdnExternalPrefixLimit", None, None), alert("WgsdnExternalSessionDown", None, None)],
+            },
+        ],
+    }
+    (tmp_path / "test.yml").write_text(yaml.safe_dump(test))
+    checked = subprocess.run([promtool, "check", "rules", "wgsdn.rules.yml"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    result = subprocess.run([promtool, "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

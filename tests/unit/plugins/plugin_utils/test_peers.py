@@ -64,9 +64,68 @@ def test_export_list_and_no_password(state_path):
     del peer["password"]
     plan = plan_of(state_path, *topology3(gateway1={"wgsdn_bgp_peers": [peer]}))
     text = render("bird", "bird.conf.j2", _bird_settings=topology.bird_settings(plan, "gateway1"), inventory_hostname="gateway1", wgsdn_plan=plan)
-    assert "if net ~ [ 10.0.0.0/25+ ] && (source = RTS_STATIC || source = RTS_BGP) then accept;" in text
+    # A list is the aggregates to announce, and nothing inside them without export_host_routes.
+    assert "\tif net ~ [ 10.0.0.0/25 ] then return true;\n\treturn false;" in text
+    assert "route 10.0.0.0/25 blackhole;" in text
     assert "password" not in text.split("protocol bgp ext_office_core")[1]
     assert topology.bird_settings(plan, "gateway1")["secrets"] is False
+
+
+def _ext(plan, host="gateway1"):
+    (channel,) = topology.bird_settings(plan, host)["channels"]
+    return channel
+
+
+def test_the_overlay_goes_out_as_aggregates(state_path):
+    """export: overlay announces the overlay prefix and the LANs summarised, the services outside them while they are
+    announced, from a static protocol no gateway, device or kernel gets; host routes only when the peer asks."""
+    lans = {"device2": {"wgsdn_subnets": ["10.0.1.0/24", "192.168.2.0/24"]}, "device3": {"wgsdn_subnets": ["192.168.3.0/24"]}}
+    echo = {"wgsdn_services": [{"name": "echo", "address": "10.53.0.1"}, {"name": "inside", "address": "10.0.0.53"}]}
+    plan = plan_of(state_path, *topology3(gateway1={"wgsdn_bgp_peers": [OFFICE]}, device4=echo, **lans))
+    channel = _ext(plan)
+    (view,) = channel["bgp_peers"]
+    assert view["aggregates"] == ["10.0.0.0/23", "192.168.2.0/23"] == channel["aggregates"]
+    assert view["services"] == ["10.53.0.1/32"] and view["export_host_routes"] is False
+    assert _ext(plan, "gateway2")["aggregates"] == [], "a gateway without external peers originates no aggregate"
+    text = render("bird", "bird.conf.j2", _bird_settings=topology.bird_settings(plan, "gateway1"), inventory_hostname="gateway1", wgsdn_plan=plan)
+    static = text.split("protocol static wgsdn_aggregate {")[1].split("}\n}")[0]
+    assert "preference 1;" in static and "route 10.0.0.0/23 blackhole;" in static and "route 192.168.2.0/23 blackhole;" in static
+    # Never into the kernel, never to another gateway or a device.
+    assert text.count('if proto = "wgsdn_aggregate" then reject;') == 2
+    exportable = text.split("function wgsdn_ext_exportable_ext_office_core()")[1].split("}")[0]
+    assert "if net ~ [ 10.0.0.0/23, 192.168.2.0/23 ] then return true;" in exportable
+    assert "if net ~ [ 10.53.0.1/32 ] && (source = RTS_STATIC || source = RTS_BGP) then return true;" in exportable
+    assert "wgsdn_routable()" not in exportable
+    hosts = plan_of(state_path.with_name("hosts.json"), *topology3(gateway1={"wgsdn_bgp_peers": [dict(OFFICE, export_host_routes=True)]}))
+    text = render("bird", "bird.conf.j2", _bird_settings=topology.bird_settings(hosts, "gateway1"), inventory_hostname="gateway1", wgsdn_plan=hosts)
+    assert "if net ~ [ 10.0.0.0/24+ ] && wgsdn_routable() && (source = RTS_STATIC || source = RTS_BGP) then return true;" in text
+
+
+def test_local_asn_communities_limit_and_private_asns(state_path):
+    peer = dict(OFFICE, local_asn="64500", communities=["65010:100", "65010:100", "64500:1:2"], max_prefixes=20)
+    plan = plan_of(state_path, *topology3(gateway1={"wgsdn_bgp_peers": [peer]}))
+    (view,) = _ext(plan)["bgp_peers"]
+    assert (view["local_asn"], view["max_prefixes"]) == (64500, 20)
+    assert view["communities"] == {"standard": [[65010, 100]], "large": [[64500, 1, 2]]}
+    text = render("bird", "bird.conf.j2", _bird_settings=topology.bird_settings(plan, "gateway1"), inventory_hostname="gateway1", wgsdn_plan=plan)
+    session = text.split("protocol bgp ext_office_core {")[1]
+    assert "\tlocal as 64500;\n\tneighbor 192.0.2.1 as 65010;" in session
+    assert "\t\timport keep filtered on;\n\t\treceive limit 20 action disable;" in session
+    export = text.split("filter wgsdn_ext_export_ext_office_core")[1].split("}")[0]
+    assert "bgp_path.delete([4200000000..4294967294]);" in export
+    assert "bgp_community.add((65010, 100));" in export and "bgp_large_community.add((64500, 1, 2));" in export
+    # Routes carrying graceful shutdown get the lowest preference, from the peer as from anyone.
+    assert "wgsdn_gshut();\n\tif net ~ [ 192.168.77.0/24+ ] then accept;" in text
+    assert "if (65535, 0) ~ bgp_community then {\n\t\tbgp_local_pref = 0;" in text
+
+
+@pytest.mark.parametrize("imports, limit", [(1, 1000), (499, 1000), (800, 1600)])
+def test_default_prefix_limit(state_path, imports, limit):
+    prefixes = [f"172.{16 + i // 256}.{i % 256}.0/24" for i in range(imports)]
+    plan = plan_of(state_path, *topology3(gateway1={"wgsdn_bgp_peers": [dict(OFFICE, **{"import": prefixes})]}))
+    assert plan["hosts"]["gateway1"]["bgp_peers"][0]["max_prefixes"] == limit
+    assert plan["hosts"]["gateway1"]["bgp_peers"][0]["local_asn"] is None
+    assert _ext(plan)["bgp_peers"][0]["local_asn"] == plan["hosts"]["gateway1"]["asn"], "default: the gateway's own AS number"
 
 
 def peer(**changes):
@@ -99,6 +158,24 @@ BAD = [
     ({"gateway1": peer(export="everything")}, "gateway1", "export 'everything' must be 'overlay' or a list of prefixes"),
     ({"gateway1": peer(address="office")}, "gateway1", "address 'office' is not an IP address"),
     ({"gateway1": peer(colour="red")}, "gateway1", "unknown field(s) 'colour'"),
+    ({"gateway1": peer(local_asn=4294967296)}, "gateway1", "peer 'office-core': local_asn 4294967296 is not a valid AS number"),
+    ({"gateway1": peer(local_asn="sixty")}, "gateway1", "local_asn 'sixty' is not a valid AS number"),
+    ({"gateway1": peer(local_asn=65010)}, "gateway1", "local_asn 65010 is the peer's own asn: that would be an iBGP session"),
+    ({"gateway1": peer(local_asn=4200000002)}, "gateway1", "local_asn 4200000002 is gateway 'gateway2''s own AS number"),
+    ({"gateway1": peer(max_prefixes=0)}, "gateway1", "max_prefixes 0 is not a positive integer"),
+    ({"gateway1": peer(max_prefixes=-5)}, "gateway1", "max_prefixes -5 is not a positive integer"),
+    ({"gateway1": peer(max_prefixes="lots")}, "gateway1", "max_prefixes 'lots' is not a positive integer"),
+    ({"gateway1": peer(max_prefixes=True)}, "gateway1", "max_prefixes True is not a positive integer"),
+    ({"gateway1": peer(max_prefixes=2.5)}, "gateway1", "max_prefixes 2.5 is not a positive integer"),
+    ({"gateway1": peer(communities=["65010:x"])}, "gateway1", "communities: '65010:x' is not a community (A:B, each 0-65535"),
+    ({"gateway1": peer(communities=["65536:1"])}, "gateway1", "communities: '65536:1' is not a community"),
+    ({"gateway1": peer(communities=["1:2:3:4"])}, "gateway1", "communities: '1:2:3:4' is not a community"),
+    ({"gateway1": peer(communities=["1:2:4294967296"])}, "gateway1", "communities: '1:2:4294967296' is not a community"),
+    ({"gateway1": peer(communities=[[65010, 100]])}, "gateway1", "communities: [65010, 100] is not a community"),
+    ({"gateway1": peer(communities={"a": 1})}, "gateway1", "communities {'a': 1} must be a list of A:B or A:B:C"),
+    ({"gateway1": peer(export_host_routes="yes")}, "gateway1", "export_host_routes 'yes' must be true or false"),
+    ({"gateway1": peer(export=["10.0.0.0/16"])}, "gateway1", "export 10.0.0.0/16 does not cover only the overlay: 10.0.1.0/24 is neither"),
+    ({"gateway1": peer(export=["192.168.9.0/24"])}, "gateway1", "export 192.168.9.0/24 does not cover only the overlay: 192.168.9.0/24 is neither"),
     ({"device1": peer()}, "device1", "only gateways (wgsdn_gateways) speak BGP"),
     ({"gateway1": {"wgsdn_bgp_peers": [OFFICE, OFFICE]}}, "gateway1", "peer 'office-core' is listed twice"),
 ]
@@ -142,5 +219,15 @@ def test_verify_reports_external_sessions(office):
     assert report == ["  external BGP ext_office_core (office-core 192.0.2.1, AS 65010): Established, 1 prefixes imported, 9 exported"] and problems == []
     report, problems = peers.verify_lines(office, "gateway1", ["  BGP state:          Active\n"])
     assert problems == ["external BGP ext_office_core with office-core 192.0.2.1 (AS 65010) is Active"]
+    limited = (
+        "ext_office_core BGP        ---        down   19:46:03.827  Automatic shutdown: Route limit exceeded\n"
+        "  BGP state:          Down\n    Last error:       Automatic shutdown: Route limit exceeded\n"
+        "    Receive limit:  1000 [HIT]\n"
+    )
+    _report, problems = peers.verify_lines(office, "gateway1", [limited])
+    assert problems == [
+        "external BGP ext_office_core with office-core 192.0.2.1 (AS 65010) is Down: it sent more than max_prefixes 1000 routes "
+        "(fix the peer, then birdc enable ext_office_core or run site.yml)"
+    ]
     assert verify.probes(office, "gateway1")["external"] == ["birdc show protocols all ext_office_core"]
     assert verify.probes(office, "gateway2")["external"] == []

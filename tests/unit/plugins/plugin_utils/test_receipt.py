@@ -20,6 +20,8 @@ def test_inputs_are_the_overlay_and_role_variables_without_the_plan_and_run_opti
         "policy_unit": "x.service",
         "wgsdn_plan": {"hosts": {}},
         "wgsdn_site_full": True,
+        "wgsdn_state_backend": "postgresql",
+        "wgsdn_state_dsn": "host=db password=secret",
         "ansible_host": "192.0.2.1",
         "inventory_hostname": "g1",
         "_bird_settings": {},

@@ -7,7 +7,7 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import render_tasks, task_templar
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import core_private, render_tasks
 
 
 class Loader:
@@ -93,7 +93,7 @@ def test_steps_set_facts_loop_and_skip_with_each_hosts_variables(tmp_path):
         },
     )
     loaded = render_tasks.load_role(DataLoader(), str(tmp_path), "files")
-    templar = task_templar.TaskTemplar(Templar(loader=DataLoader()))
+    templar = core_private.TaskTemplar(Templar(loader=DataLoader()))
 
     def run(variables, extra_vars=None):
         return list(render_tasks.steps(loaded, variables, templar, extra_vars or {}))
