@@ -45,7 +45,8 @@ VARIABLES = {
     "wgsdn_services": (
         "host var",
         False,
-        "`[{name, address, check, check_as_root}]`: addresses this host serves, announced over BGP while the check (`tcp:PORT`, `http(s)://URL` or a command, run unprivileged unless `check_as_root: true`) passes; "
+        "`[{name, address, check, check_as_root}]`: addresses this host serves, announced over BGP while the check "
+        "(`tcp:PORT`, `http(s)://URL` or a command, run unprivileged unless `check_as_root: true`) passes; "
         "the same address on several hosts is anycast (routed mode only)",
     ),
     "wgsdn_bgp_peers": (

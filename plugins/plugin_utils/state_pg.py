@@ -48,7 +48,8 @@ LOCK_NAMESPACE = "wgsdn.fabric state"
 
 # The state document's address keys and the columns that hold them (a new family needs a schema version).
 ADDRESS_COLUMNS = ("address", "address6")
-assert tuple(f.state_key for f in FAMILIES) == ADDRESS_COLUMNS  # a new family must extend the schema
+if tuple(f.state_key for f in FAMILIES) != ADDRESS_COLUMNS:  # a new family must extend the schema
+    raise AssertionError("state_pg: the schema has no columns for every address family")
 NETWORK_COLUMNS = tuple(f.state_network_key for f in FAMILIES)
 
 SCHEMA = """

@@ -10,7 +10,9 @@ import re
 import subprocess
 import time
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils.policy import EXPORTERS_REFUSED, OUTSIDE, SPOOFED  # noqa: F401  (the comments of the counted drops)
+# The comments of the counted drops, for the scenarios' tests.
+# pylint: disable-next=unused-import
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.policy import EXPORTERS_REFUSED, OUTSIDE, SPOOFED  # noqa: F401
 from wgsdn_testkit.docker import docker, docker_exec
 
 # SYNs go to tcp/22, which policies commonly allow their admins (dualhomed's does): a spoofed

@@ -84,7 +84,7 @@ class PingStream:
         judged = range(1, sent - int(settle * 100) + 1)  # answered or not, these had >= 1 s
         lost = [seq for seq in judged if seq not in replies]
         # The longest outage: consecutive requests without a reply (a reply delayed by a busy host is no loss).
-        runs = [len(list(group)) for _, group in itertools.groupby(enumerate(lost), lambda pair: pair[1] - pair[0])]
+        runs = [len(list(group)) for _offset, group in itertools.groupby(enumerate(lost), lambda pair: pair[1] - pair[0])]
         times = sorted(replies.values())
         between = gaps(times)
         return {

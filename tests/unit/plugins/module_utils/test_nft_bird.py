@@ -2,13 +2,14 @@
 
 from ansible_collections.wgsdn.fabric.plugins.module_utils import bird, nft
 
-LISTING = """table inet wgsdn {
-	chain prerouting {
-		type filter hook prerouting priority raw; policy accept;
-		ip saddr @inside_v4 counter packets 12 bytes 1008 drop comment "spoofed source"
-	}
-}
-"""
+LISTING = (
+    "table inet wgsdn {\n"
+    "\tchain prerouting {\n"
+    "\t\ttype filter hook prerouting priority raw; policy accept;\n"
+    '\t\tip saddr @inside_v4 counter packets 12 bytes 1008 drop comment "spoofed source"\n'
+    "\t}\n"
+    "}\n"
+)
 
 
 def test_counters_do_not_count_as_drift():

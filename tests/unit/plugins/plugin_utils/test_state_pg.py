@@ -47,18 +47,18 @@ def allocations(result):
 
 
 def test_allocations_persist_and_a_noop_plan_reads_the_state_in_one_query(pg_dsn):
-    first, _ = plan(pg_dsn)
+    first, _first_store = plan(pg_dsn)
     again, noop = plan(pg_dsn)
     assert allocations(again) == allocations(first) and again["preshared_keys"] == first["preshared_keys"]
     reads = [s for s in noop.statements if "wgsdn_hosts" in s or "wgsdn_meta" in s]
     assert len(reads) == 1 and reads[0].startswith("SELECT")
     assert not [s for s in noop.statements if s.split()[0] in ("INSERT", "UPDATE", "DELETE", "COPY", "CREATE")]
-    grown, _ = plan(pg_dsn, names=("g1", "g2", "a", "b", "c"))
+    grown, _grown_store = plan(pg_dsn, names=("g1", "g2", "a", "b", "c"))
     assert {n: allocations(grown)[n] for n in first["hosts"]} == allocations(first)
 
 
 def test_keys_are_never_stored_in_plaintext(pg_dsn):
-    result, _ = plan(pg_dsn)
+    result, _store = plan(pg_dsn)
     dump = json.dumps(rows(pg_dsn, "SELECT * FROM wgsdn_hosts")) + json.dumps(rows(pg_dsn, "SELECT * FROM wgsdn_preshared_keys"))
     dump += json.dumps(rows(pg_dsn, "SELECT * FROM wgsdn_meta"))
     for host in result["hosts"].values():
