@@ -83,8 +83,6 @@ class PingStream:
         sent, _received, replies = parse_stream(docker_exec(self.src, "cat /tmp/stream.log"))
         judged = range(1, sent - int(settle * 100) + 1)  # answered or not, these had >= 1 s
         lost = [seq for seq in judged if seq not in replies]
-        # The longest outage: consecutive requests without a reply (a reply delayed by a busy host is no loss).
-        runs = [len(list(group)) for _offset, group in itertools.groupby(enumerate(lost), lambda pair: pair[1] - pair[0])]
         times = sorted(replies.values())
         between = gaps(times)
         return {
@@ -95,5 +93,4 @@ class PingStream:
             "first_reply": times[0],
             "last_reply": times[-1],
             "longest_gap_ms": round(max(between) * 1000) if between else 0,
-            "longest_lost_run": max(runs, default=0),
         }
