@@ -63,19 +63,14 @@ renewed() {  # IFNAME KEY_FINGERPRINT_BEFORE PEERS_BEFORE
 
 # A first handshake that left before the other end switched is refused, and WireGuard waits
 # its REKEY_TIMEOUT (5 s) before the next one: a 5 s hole in a single-homed link. A peer
-# re-added is a new peer, whose next packet starts a handshake at once: each renewed peer
-# without a handshake since the switch is removed and re-added after 20 ms, then after twice
-# as long each time (a handshake needs a round trip to complete; a WAN's can be 100 ms and
-# more) up to every 0.5 s, for 6 s. On a LAN the hole stays far below BFD's 500 ms
-# detection, so BGP keeps its session: re-adding every 0.5 s, the session fell and took
-# 2 s to come back (bench/rotation_trace.py).
+# re-added is a new peer, whose next packet starts a handshake at once: every 0.5 s, for at
+# most 6 s, each renewed peer without a handshake since the switch is removed and re-added.
 nudge() {  # IFNAME SINCE PEER...
   local ifname=$1 since=$2 peer latest
   shift 2
-  local pending=("$@") deadline=$(( since + 6 )) pause=20 left
+  local pending=("$@") deadline=$(( since + 6 )) left
   while [ ${#pending[@]} -gt 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
-    sleep "0.$(printf '%03d' "$pause")"
-    pause=$(( pause * 2 > 500 ? 500 : pause * 2 ))
+    sleep 0.5
     left=()
     for peer in "${pending[@]}"; do
       latest=$(wg show "$ifname" latest-handshakes | awk -v p="$peer" '$1 == p { print $2 }')
