@@ -7,7 +7,7 @@ Topology (extensions/molecule/dualhomed): device1 10.0.0.11 attached to gateway1
 Per repetition:
 1. wait for the steady state (every BGP session Established, device1's overlay
    route with both next hops, gateway3's ECMP route to device1);
-2. failover: a 10 ms ping stream (`ping -D -i 0.01` inside device1, to device2)
+2. failover: a 10 ms ping stream (`fping -l -p 10 -D` inside device1, to device2)
    while the gateway device1's traffic leaves through is `docker pause`d:
    the longest gap between replies;
 3. failback: a second stream runs while that gateway is unpaused: time until

@@ -35,7 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from wgsdn_testkit.docker import docker_exec  # noqa: E402
-from wgsdn_testkit.ping import parse_stream  # noqa: E402
+from wgsdn_testkit.ping import fping_stream, parse_stream  # noqa: E402
 from wgsdn_testkit.playbooks import playbook  # noqa: E402
 
 # Prints "EPOCH state;state;..." whenever a BFD session or BGP session of this BIRD changes state.
@@ -102,7 +102,8 @@ def trace(inventory, names, src, dst):
         _start(name, POLL, "/tmp/trace-poll.log")
     for name in names:
         docker_exec(name, "for i in $(seq 50); do grep -q ready /tmp/trace-sniff.log && break; sleep 0.1; done; grep -q ready /tmp/trace-sniff.log")
-    docker_exec(src, f"rm -f /tmp/trace.log; setsid ping -D -n -W 1 -i 0.01 {dst} >/tmp/trace.log 2>&1 </dev/null & echo $! >/tmp/trace.pid")
+    stream = " ".join(fping_stream(dst))
+    docker_exec(src, f"rm -f /tmp/trace.log; setsid {stream} >/tmp/trace.log 2>&1 </dev/null & echo $! >/tmp/trace.pid")
     time.sleep(1.5)
     print(f"{time.strftime('%T')} rotating", file=sys.stderr, flush=True)
     run = playbook(
@@ -118,8 +119,8 @@ def trace(inventory, names, src, dst):
     time.sleep(2)
     docker_exec(src, "kill -INT $(cat /tmp/trace.pid); sleep 0.5")
     log = docker_exec(src, "cat /tmp/trace.log")
-    sent, received, _ = parse_stream(log)
-    times = sorted(float(m) for m in re.findall(r"^\[(\d+\.\d+)\] \d+ bytes from", log, re.M))  # icmp_seq wraps at 65535
+    sent, received, by_seq = parse_stream(log)
+    times = sorted(by_seq.values())
     sniffed = {name: _collect(name, "/tmp/trace-sniff.log") for name in names}
     polled = {name: _collect(name, "/tmp/trace-poll.log") for name in names}
     addresses = underlay_names(names)

@@ -53,13 +53,13 @@ def test_fping_loss_per_target():
 
 def test_ping_stream_replies_by_sequence_and_gaps():
     out = (
-        "PING 10.0.0.12 (10.0.0.12) 56(84) bytes of data.\n"
-        "[1700000000.100000] 64 bytes from 10.0.0.12: icmp_seq=1 ttl=63 time=0.5 ms\n"
-        "[1700000000.600000] 64 bytes from 10.0.0.12: icmp_seq=3 ttl=63 time=0.5 ms\n"
-        "\n--- 10.0.0.12 ping statistics ---\n3 packets transmitted, 2 received, 33% packet loss, time 20ms\n"
+        "[1700000000.10000] 10.0.0.12 : [0], 64 bytes, 0.521 ms (0.521 avg, 0% loss)\n"
+        "[1700000000.11000] 10.0.0.12 : [1], timed out (0.521 avg, 50% loss)\n"
+        "[1700000000.60000] 10.0.0.12 : [2], 64 bytes, 0.530 ms (0.525 avg, 33% loss)\n"
+        "\n10.0.0.12 : xmt/rcv/%loss = 3/2/33%, min/avg/max = 0.521/0.525/0.530\n"
     )
     sent, received, replies = ping.parse_stream(out)
-    assert (sent, received, sorted(replies)) == (3, 2, [1, 3])
+    assert (sent, received, sorted(replies)) == (3, 2, [0, 2])
     assert [round(g, 3) for g in ping.gaps(sorted(replies.values()))] == [0.5]
 
 
