@@ -1,7 +1,9 @@
 """State safety under real concurrency and real crashes.
 
-* 50 Ansible forks evaluate the allocate lookup at once for 500 hosts: one
+* 50 Ansible forks evaluate the allocate lookup at once for 150 hosts: one
   consistent state, no duplicate address, every fork saw the persisted values.
+  (Each host computes the whole plan, so the cost grows with the square of the
+  hosts: 500 hosts took 273 s of the 2-core CI for no more contention than 150.)
 * A writer killed with SIGKILL at random moments, over and over, never leaves a
   truncated or half-written state file.
 """
@@ -39,15 +41,15 @@ EVERY_HOST_PLANS = """
 """
 
 
-def test_fifty_forks_over_five_hundred_hosts(tmp_path):
-    write_inventory(tmp_path / "hosts.yml", 500)
+def test_fifty_forks_over_a_hundred_and_fifty_hosts(tmp_path):
+    write_inventory(tmp_path / "hosts.yml", 150)
     (tmp_path / "play.yml").write_text(EVERY_HOST_PLANS)
     run = playbook("-i", tmp_path / "hosts.yml", tmp_path / "play.yml", "--forks", "50")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     state = json.loads((tmp_path / ".wgsdn-state.json").read_text())
     allocated = {name: entry["address"] for name, entry in state["hosts"].items()}
-    assert len(allocated) == 500
-    assert len(set(allocated.values())) == 500
+    assert len(allocated) == 150
+    assert len(set(allocated.values())) == 150
     seen = dict(line.split() for line in (tmp_path / "seen.txt").read_text().splitlines())
     assert seen == allocated
 
