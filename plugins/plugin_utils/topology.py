@@ -256,6 +256,43 @@ def wg_interfaces(plan, host_name):
     return [_interface(plan, host_name, name, peers, **options) for name, peers, options in _interface_layout(plan, host_name)]
 
 
+BGP_PORT = 179  # TCP, either end may open the session
+BFD_PORTS = {False: 3784, True: 4784}  # UDP destination of BFD control packets: single hop (RFC 5881), multihop (RFC 5883)
+
+
+def underlay_ports(plan, host_name):
+    """What the underlay's firewall must let through for a host, as rows of
+    ``{direction, protocol, port, address, purpose}``: ``direction`` ``in`` (to this host's
+    ``port``), ``out`` (to ``address``'s ``port``) or ``both``; ``address`` None is any
+    source (a peer that has no known endpoint dials in from wherever it is).
+
+    WireGuard: each interface's listen port, open to each of its peers, and each peer's
+    port this host dials (the ports of _port_towards: in routed mode a gateway listens on
+    its base port for devices and on base + the other gateway's number for that gateway's
+    link; a device on base + the uplink's position). External BGP peers: TCP 179 and, with
+    ``bfd``, BFD's UDP port. A stateful firewall needs nothing else (replies share the flow).
+    """
+    host = _host(plan, host_name)
+    rows = []
+    for name, peer_names, options in _interface_layout(plan, host_name):
+        listen = _port_towards(plan, host_name, options["ptp_peer"]) if "ptp_peer" in options else host["listen_port"]
+        for peer_name in peer_names:
+            peer = plan["hosts"][peer_name]
+            purpose = f"WireGuard {name} with {peer_name}"
+            if listen is not None:
+                rows.append({"direction": "in", "protocol": "udp", "port": listen, "address": peer["endpoint"], "purpose": purpose})
+            port = _port_towards(plan, host_name=peer_name, peer_name=host_name)
+            if port is not None and peer["endpoint"]:
+                rows.append({"direction": "out", "protocol": "udp", "port": port, "address": peer["endpoint"], "purpose": purpose})
+    for peer in host["bgp_peers"]:
+        purpose = f"BGP {peer['name']}" + (" (TCP MD5)" if peer.get("password_symbol") else "")
+        rows.append({"direction": "both", "protocol": "tcp", "port": BGP_PORT, "address": peer["address"], "purpose": purpose})
+        if peer["bfd"]:
+            port = BFD_PORTS[bool(peer["multihop"])]
+            rows.append({"direction": "both", "protocol": "udp", "port": port, "address": peer["address"], "purpose": f"BFD {peer['name']}"})
+    return rows
+
+
 def interface_names(plan, host_name):
     """The names of a host's WireGuard interfaces (what wg_interfaces lists), without computing peer sections."""
     return [name for name, _peers, _options in _interface_layout(plan, host_name)]

@@ -117,6 +117,13 @@ def expected_kernel_routes(plan, host_name, learned=True):
     return [r["prefix"] for r in topology.static_routes(plan, host_name)]
 
 
+def _unanswered(iface, peer):
+    """Which underlay port a link without a handshake needs (topology.underlay_ports has every flow)."""
+    if peer["endpoint"]:
+        return f"this host dials {peer['endpoint']} over UDP: is that port open on the way?"
+    return f"{peer['name']} dials this host's UDP port {iface['listen_port']}: is it open here?"
+
+
 def check_host(plan, host_name, observed, now=None, device_bgp=True):
     """A readable report and the list of problems for one host.
 
@@ -148,7 +155,7 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
             elif epoch == 0 and plan["hosts"][peer["name"]]["role"] == CLIENT:
                 state = "no handshake (unmanaged client, offline?)"  # phones come and go: not a fault
             elif epoch == 0:
-                problems.append(f"{iface['name']}: no handshake with {peer['name']} yet")
+                problems.append(f"{iface['name']}: no handshake with {peer['name']} yet ({_unanswered(iface, peer)})")
                 state = "no handshake"
             else:
                 state = f"handshake {int(now - epoch)} s ago"

@@ -92,7 +92,7 @@ def _results(name, plans):
     for plan in plans:
         hosts = list(plan["hosts"])
         managed = [h for h in hosts if plan["hosts"][h]["role"] != "client"]
-        if name in ("wg_interfaces", "static_routes", "bgp_neighbors", "policy_ruleset", "verify_probes", "metrics_host"):
+        if name in ("wg_interfaces", "static_routes", "bgp_neighbors", "policy_ruleset", "verify_probes", "metrics_host", "underlay_ports"):
             results += [function(plan, host) for host in hosts]
         elif name == "bird_settings":
             results += [function(plan, host, device_bgp=bgp) for host in hosts for bgp in (True, False)]

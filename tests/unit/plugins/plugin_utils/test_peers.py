@@ -4,6 +4,8 @@ import pytest
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import diagram, peers, topology, verify
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.errors import PlanError
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile
 from ansible_collections.wgsdn.fabric.tests.unit.plugins.plugin_utils.test_family import render
 from ansible_collections.wgsdn.fabric.tests.unit.plugins.plugin_utils.test_services import plan_of, topology3
 from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology
@@ -231,3 +233,42 @@ def test_verify_reports_external_sessions(office):
     ]
     assert verify.probes(office, "gateway1")["external"] == ["birdc show protocols all ext_office_core"]
     assert verify.probes(office, "gateway2")["external"] == []
+
+
+def test_underlay_ports_of_a_gateway_name_every_flow_and_its_other_end(state_path):
+    """What render.yml writes as underlay-ports.txt: WireGuard in and out per link, the external peer's BGP and BFD."""
+    transit = {"name": "transit", "address": "198.51.100.1", "asn": 65020, "import": ["203.0.113.0/24"], "bfd": True, "multihop": 2}
+    gateways, devices, hostvars = topology3(
+        gateway1={"wgsdn_bgp_peers": [OFFICE, transit], "ansible_host": "192.0.2.2"}, gateway2={"ansible_host": "192.0.2.5"}
+    )
+    plan = plan_of(state_path, gateways, devices, hostvars)
+    rows = topology.underlay_ports(plan, "gateway1")
+    line = {(r["direction"], r["protocol"], r["port"], r["address"], r["purpose"]) for r in rows}
+    assert line == {
+        # Devices only dial out: the plan knows no underlay address of theirs, so any source.
+        ("in", "udp", 51820, None, "WireGuard wg0 with device1"),
+        ("in", "udp", 51820, None, "WireGuard wg0 with device2"),
+        # gateway1 listens on 51820 + gateway2's number for that link, and dials gateway2 on 51820 + its own.
+        ("in", "udp", 51822, "192.0.2.5", "WireGuard wg-gateway2 with gateway2"),
+        ("out", "udp", 51821, "192.0.2.5", "WireGuard wg-gateway2 with gateway2"),
+        ("both", "tcp", 179, "192.0.2.1", "BGP office-core (TCP MD5)"),
+        ("both", "udp", 3784, "192.0.2.1", "BFD office-core"),
+        ("both", "tcp", 179, "198.51.100.1", "BGP transit"),
+        ("both", "udp", 4784, "198.51.100.1", "BFD transit"),  # multihop BFD (RFC 5883)
+    }
+    # A device dials its gateway and listens nowhere.
+    assert topology.underlay_ports(plan, "device3") == [
+        {"direction": "out", "protocol": "udp", "port": 51820, "address": "192.0.2.5", "purpose": "WireGuard wg-gateway2 with gateway2"}
+    ]
+    # gateway2 sees gateway1's port scheme from the other side: the two ends agree.
+    mirrored = {(r["direction"], r["port"], r["address"]) for r in topology.underlay_ports(plan, "gateway2") if "gateway1" in r["purpose"]}
+    assert mirrored == {("in", 51821, "192.0.2.2"), ("out", 51822, "192.0.2.2")}
+
+
+def test_underlay_ports_of_a_client_peer_are_open_to_any_source(tmp_path):
+    """An unmanaged client has no endpoint: its gateway's port is open to wherever the phone is."""
+    gateways, devices, hostvars = article_topology(3)
+    hostvars["phone"] = {"wgsdn_network": "10.0.0.0/24", "wgsdn_uplinks": ["gateway1"]}
+    plan = compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "state.json")), clients=["phone"])
+    phone = [r for r in topology.underlay_ports(plan, "gateway1") if r["purpose"].endswith("with phone")]
+    assert phone == [{"direction": "in", "protocol": "udp", "port": 51820, "address": None, "purpose": "WireGuard wg0 with phone"}]

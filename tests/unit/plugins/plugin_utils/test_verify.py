@@ -128,7 +128,10 @@ def test_offline_unmanaged_client_is_reported_not_a_problem(tmp_path):
     # A managed device without a handshake is still a problem.
     silent = "\n".join(line.replace(str(NOW - 5), "0") for line in lines)
     problems = verify.check_host(plan, "gateway1", dict(observed, handshakes=silent), now=NOW)["problems"]
-    assert "gateway1: wg0: no handshake with device2 yet" in problems, problems
+    assert "gateway1: wg0: no handshake with device2 yet (device2 dials this host's UDP port 51820: is it open here?)" in problems, problems
+    assert "gateway1: wg-gateway2: no handshake with gateway2 yet (this host dials gateway2:51821 over UDP: is that port open on the way?)" in problems, (
+        problems
+    )
     assert not any("phone" in p for p in problems), problems
 
 
