@@ -3,15 +3,8 @@
 # Uses an installed bird when there is one; otherwise unpacks Debian's bird2 (and
 # the libssh it links) under .cache/bird without installing or starting a daemon.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 if command -v bird >/dev/null 2>&1; then command -v bird; exit 0; fi
-dest="$ROOT/.cache/bird"
-if [ ! -x "$dest/usr/sbin/bird" ]; then
-  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-  (cd "$work" && { apt-get download bird2 libssh-gcrypt-4 >/dev/null 2>&1 || { apt-get update -qq && apt-get download bird2 libssh-gcrypt-4 >/dev/null; }; })
-  mkdir -p "$dest"
-  for deb in "$work"/*.deb; do dpkg -x "$deb" "$dest"; done
-fi
+dest=$(bash "$(dirname "${BASH_SOURCE[0]}")/debian-unpack.sh" bird usr/sbin/bird bird2 libssh-gcrypt-4)
 libdir=$(dirname "$(find "$dest" -name 'libssh-gcrypt.so.4*' | head -n 1)")
 cat > "$dest/bird-parse" <<WRAP
 #!/bin/sh
