@@ -120,8 +120,8 @@ def test_peer_change_is_synced_without_restart():
     before = _pids()
     run = _converge("-e", "wgsdn_persistent_keepalive=9")
     assert run.returncode == 0, run.stdout[-3000:]
-    # Applied by wg-apply.sh (wg syncconf: the task that applies what an interface lags behind), on every host.
-    assert all("wgsdn.fabric.wireguard : Apply the configurations the running interfaces lag behind" in changed_tasks(run.stdout, n) for n in HOSTS)
+    # Applied by wgsdn.fabric.wireguard_apply (wg syncconf: the task that applies what an interface lags behind), on every host.
+    assert all("wgsdn.fabric.wireguard : Apply what the running interfaces lag behind" in changed_tasks(run.stdout, n) for n in HOSTS)
     assert _pids() == before, "a peer-only change restarted an interface"
     for name in HOSTS:
         keepalives = node(name).check_output(f"wg show {IFACE} persistent-keepalive").split()[1::2]
