@@ -1,28 +1,27 @@
-# wgsdn.fabric: bring the running WireGuard interfaces to what their files say.
-# Usage: wg-apply.sh STATE_DIR MODE AT IFNAME...
-#   MODE  apply: apply what lags; check: only report it; switch: first make each
-#         staged STATE_DIR/IFNAME.conf.next the configuration (a key rotation step).
+# wgsdn.fabric: switch WireGuard interfaces to their staged configurations (a key rotation step).
+# Usage: wg-apply.sh STATE_DIR switch AT IFNAME...
+#   Each staged STATE_DIR/IFNAME.conf.next becomes /etc/wireguard/IFNAME.conf, then the running
+#   interfaces get what their files say.
 #   AT    wall-clock time (seconds since the epoch) to wait for before applying, so that
 #         both ends of a link switch at the same instant; 0 applies at once.
+# (An ordinary converge applies files with the wgsdn.fabric.wireguard_apply module.)
 # Each interface records the digests of the files it last applied. One whose unit runs and
-# whose files differ from that record gets them now, whatever happened to an earlier run (a
-# controller killed between writing a file and applying it leaves exactly that): a restart
-# when the wg-quick settings (Address, PostUp, Table, MTU) changed, else `wg syncconf`, which
-# keeps live sessions. A stopped unit reads its file when it starts. Prints "ACTION IFNAME".
+# whose files differ from that record gets them now: a restart when the wg-quick settings
+# (Address, PostUp, Table, MTU) changed, else `wg syncconf`, which keeps live sessions. A
+# stopped unit reads its file when it starts. Prints "ACTION IFNAME at TIME (instant AT)".
 set -euo pipefail
 umask 077
 dir=$1 mode=$2 at=$3
 shift 3
+[ "$mode" = switch ] || { echo "wg-apply.sh: the only mode is switch, not '$mode'" >&2; exit 2; }
 digest() { sha256sum <"$1" | cut -d' ' -f1; }
 recorded() { cat "$dir/$1.applied" 2>/dev/null || true; }
 
-if [ "$mode" = switch ]; then
-  for ifname in "$@"; do
-    if [ -e "$dir/$ifname.conf.next" ]; then
-      mv "$dir/$ifname.conf.next" "/etc/wireguard/$ifname.conf"
-    fi
-  done
-fi
+for ifname in "$@"; do
+  if [ -e "$dir/$ifname.conf.next" ]; then
+    mv "$dir/$ifname.conf.next" "/etc/wireguard/$ifname.conf"
+  fi
+done
 
 todo=()
 for ifname in "$@"; do
@@ -33,11 +32,6 @@ for ifname in "$@"; do
     todo+=("sync $ifname")
   fi
 done
-if [ "$mode" = check ]; then
-  [ ${#todo[@]} -eq 0 ] || printf '%s\n' "${todo[@]}"
-  exit 0
-fi
-
 # The stripped configurations are made before the wait, so that both ends of a link act at
 # the instant itself. They hold keys: private to root (umask), removed on exit.
 tmp=$(mktemp -d)
@@ -90,10 +84,8 @@ since=$(date +%s)
 declare -A key_before peers_before
 for item in "${todo[@]}"; do
   action=${item%% *} ifname=${item#* }
-  if [ "$mode" = switch ]; then
-    key_before[$ifname]=$(fingerprint "$ifname")
-    peers_before[$ifname]=$(wg show "$ifname" peers)
-  fi
+  key_before[$ifname]=$(fingerprint "$ifname")
+  peers_before[$ifname]=$(wg show "$ifname" peers)
   if [ "$action" = restart ]; then
     systemctl restart "wg-quick@$ifname"
   else
@@ -103,11 +95,9 @@ for item in "${todo[@]}"; do
   digest "$dir/$ifname.settings" >"$dir/$ifname.settings.applied"
   echo "$item at $(date +%s.%N) (instant $at)"
 done
-if [ "$mode" = switch ]; then
-  for item in "${todo[@]}"; do
-    ifname=${item#* }
-    mapfile -t peers < <(renewed "$ifname" "${key_before[$ifname]}" "${peers_before[$ifname]}")
-    [ ${#peers[@]} -eq 0 ] || nudge "$ifname" "$since" "${peers[@]}" &
-  done
-  wait
-fi
+for item in "${todo[@]}"; do
+  ifname=${item#* }
+  mapfile -t peers < <(renewed "$ifname" "${key_before[$ifname]}" "${peers_before[$ifname]}")
+  [ ${#peers[@]} -eq 0 ] || nudge "$ifname" "$since" "${peers[@]}" &
+done
+wait
