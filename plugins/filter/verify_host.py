@@ -57,6 +57,24 @@ _value:
       description: What is wrong, one line each, prefixed with the host's name; empty when healthy.
       type: list
       elements: str
+    findings:
+      description:
+        - The same problems, as data (the same order as C(problems)); C(absence) and the JSON report read these fields, never the wording.
+      type: list
+      elements: dict
+      contains:
+        kind:
+          description:
+            - What kind of problem, one of C(interface-missing), C(peer-not-configured), C(no-handshake), C(bgp-down), C(reflector-design),
+              C(bfd-down), C(route-missing), C(external-bgp-down), C(bird-silent), C(left-over), C(drift), C(unreachable), C(policy).
+          type: str
+        subjects:
+          description: The other hosts the problem is about (the peer of a session, the owner of an address or prefix); empty for a host's own.
+          type: list
+          elements: str
+        text:
+          description: The problem in words, as in C(problems) without the host's name.
+          type: str
     ping:
       description: Per overlay address pinged, whether it answered.
       type: dict

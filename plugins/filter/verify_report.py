@@ -92,6 +92,24 @@ _value:
                   description: Its problems.
                   type: list
                   elements: str
+                findings:
+                  description:
+                    - Its problems, as data (the same order as C(problems)); C(absence) and the JSON report read these fields, never the wording.
+                  type: list
+                  elements: dict
+                  contains:
+                    kind:
+                      description:
+                        - What kind of problem, one of C(interface-missing), C(peer-not-configured), C(no-handshake), C(bgp-down), C(reflector-design),
+                          C(bfd-down), C(route-missing), C(external-bgp-down), C(bird-silent), C(left-over), C(drift), C(unreachable), C(policy).
+                      type: str
+                    subjects:
+                      description: The other hosts the problem is about (the peer of a session, the owner of an address or prefix); empty for a host's own.
+                      type: list
+                      elements: str
+                    text:
+                      description: The problem in words, as in C(problems) without the host's name.
+                      type: str
         matrix:
           description: Per family label (C(IPv4), C(IPv6)), the reachability matrix as data.
           type: dict

@@ -8,7 +8,8 @@ BGP and BFD sessions down, its routes withdrawn, pings to it failing). Those
 consequences are not faults of the hosts that report them, and must not hide a
 host that is up and broken (bird stopped, an interface missing) behind them.
 
-``classify`` reads ``verify.check_host`` results and sorts every problem:
+``classify`` reads ``verify.check_host`` results and sorts every finding by its
+subjects (the hosts it names, problems.problem) and its kind, never by its wording:
 
 * explained by absence: every host the problem names is absent, or cannot be
   reached from the reporting host without crossing an absent one (a device
@@ -17,53 +18,17 @@ host that is up and broken (bird stopped, an interface missing) behind them.
 * caused by a broken host: every host it names is absent, cut off or broken;
 * anything else leaves the reporting host BROKEN too.
 
-A missing peer section, a leftover session or a reflector design problem is
-never explained away: those are configuration faults whoever is absent.
+A missing peer section, a leftover session or a reflector design problem
+(problems.CONFIGURATION) is never explained away: those are configuration
+faults whoever is absent.
 """
 
-import re
-
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import peers, topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import problems as kinds
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import GATEWAY
 
 ABSENT = "absent"
 BROKEN = "broken"
 OK = "ok"
-
-# Faults of configuration: reported as they are, whoever is absent.
-_NEVER_EXPLAINED = re.compile(r"is not configured|left over|not with a route reflector")
-_TOKEN = re.compile(r"[^\s()\[\],;'\"]+")
-
-
-def _index(plan):
-    """``{token: {host names}}``: each host's name, addresses, host prefixes, subnets and service
-    prefixes, and the prefixes a gateway imports from its external peers."""
-    index = {}
-
-    def add(token, name):
-        index.setdefault(str(token), set()).add(name)
-
-    imported = {p for prefixes in peers.imported_prefixes(plan).values() for p in prefixes}
-    for name, host in plan["hosts"].items():
-        add(name, name)
-        for address in host["addresses"].values():
-            add(address, name)
-        for prefix in [*topology.host_prefixes(plan, host), *host["subnets"], *(s["prefix"] for s in host.get("services", []))]:
-            add(prefix, name)
-        for peer in host.get("bgp_peers", []):
-            for prefix in peer["import"]:
-                if prefix in imported:
-                    add(prefix, name)
-    return index
-
-
-def _subjects(index, host_name, text):
-    """The other hosts a problem names."""
-    named = set()
-    for token in _TOKEN.findall(text):
-        named |= index.get(token.rstrip(":."), set()) | index.get(token, set())
-    named.discard(host_name)
-    return named
 
 
 def _reachable(plan, source, absent):
@@ -93,17 +58,16 @@ def classify(plan, results, hosts, absent):
     host, then every problem, annotated with its cause when it has one) and ``summary`` (one
     line per host).
     """
-    index = _index(plan)
     reported = {r["host"]: r for r in results}
     absent = {h: absent[h] for h in hosts if h in absent and h not in reported}
     silent = [h for h in hosts if h not in reported and h not in absent]
     own, pending, notes, roots = set(silent), [], {}, set()
     for name, result in reported.items():
         reach = _reachable(plan, name, absent)
-        for problem in result["problems"]:
-            text = problem[len(name) + 2 :] if problem.startswith(f"{name}: ") else problem
-            named = _subjects(index, name, text)
-            if _NEVER_EXPLAINED.search(text) or not named:
+        for found in result["findings"]:
+            problem = kinds.line(name, found)
+            named = set(found["subjects"]) - {name}
+            if found["kind"] in kinds.CONFIGURATION or not named:
                 own.add(name)
                 roots.add(problem)
                 notes[problem] = ""

@@ -568,7 +568,8 @@ def _verdict(plan, host_name, name, family, address, flow, passed):
 
 
 def check(plan, host_name, ping, tcp_text):
-    """Expected against observed for one host under a policy: ``{report, problems, denied}``.
+    """Expected against observed for one host under a policy: ``{report, problems, denied}``,
+    ``problems`` as ``(text, name of the host the flow goes to)``.
 
     ``ping``: ``{address: reachable}`` (verify's ICMP sweep); ``tcp_text``: the
     TCP probes' output. ``denied``: addresses ICMP may not reach (their ping
@@ -586,17 +587,17 @@ def check(plan, host_name, ping, tcp_text):
             problem, word = _verdict(plan, host_name, name, family, address, "icmp", ping[address])
             blocked_as_said += word == "blocked as the policy says"
             if problem:
-                problems.append(problem)
+                problems.append((problem, name))
     tcp = parse_tcp_probes(tcp_text)
     for name, family, address in _targets(plan, host_name):
         for port in probe_ports(policy):
             passed = tcp.get((address, port))
             if passed is None:
-                problems.append(f"no TCP probe result for {name} ({address}) on tcp/{port}")
+                problems.append((f"no TCP probe result for {name} ({address}) on tcp/{port}", name))
                 continue
             problem, word = _verdict(plan, host_name, name, family, address, f"tcp/{port}", passed)
             report.append(f"    tcp/{port} to {name} ({address}): {word}")
             if problem:
-                problems.append(problem)
+                problems.append((problem, name))
     report.insert(0, f"  policy: {len(problems)} flow(s) not as the policy says; {blocked_as_said} ICMP target(s) blocked as the policy says")
     return {"report": report, "problems": problems, "denied": denied}

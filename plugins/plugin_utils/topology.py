@@ -256,6 +256,34 @@ def wg_interfaces(plan, host_name):
     return [_interface(plan, host_name, name, peers, **options) for name, peers, options in _interface_layout(plan, host_name)]
 
 
+def owners(plan):
+    """``{name, address or prefix: {host names}}``: who a problem names when it names a host, one
+    of its addresses, host prefixes, subnets or service prefixes (an anycast one has several
+    owners), or a prefix a gateway imports from its external peers (that gateway). Once per
+    read-only plan."""
+    return memo.per_plan(plan, "owners", _compute_owners)
+
+
+def _compute_owners(plan):
+    index = {}
+
+    def add(token, name):
+        index.setdefault(str(token), set()).add(name)
+
+    imported = {p for prefixes in peers.imported_prefixes(plan).values() for p in prefixes}
+    for name, host in plan["hosts"].items():
+        add(name, name)
+        for address in host["addresses"].values():
+            add(address, name)
+        for prefix in [*host_prefixes(plan, host), *host["subnets"], *(s["prefix"] for s in host.get("services", []))]:
+            add(prefix, name)
+        for peer in host.get("bgp_peers", []):
+            for prefix in peer["import"]:
+                if prefix in imported:
+                    add(prefix, name)
+    return index
+
+
 BGP_PORT = 179  # TCP, either end may open the session
 BFD_PORTS = {False: 3784, True: 4784}  # UDP destination of BFD control packets: single hop (RFC 5881), multihop (RFC 5883)
 

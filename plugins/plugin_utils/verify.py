@@ -13,9 +13,11 @@ import time
 from xml.etree import ElementTree as ET
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import absence, peers, policy, services, topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import problems as kinds
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.deps import optional
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.family import family_of
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import CLIENT, GATEWAY, ROUTED
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils.problems import problem
 
 netaddr = optional("netaddr")
 
@@ -125,7 +127,8 @@ def _unanswered(iface, peer):
 
 
 def check_host(plan, host_name, observed, now=None, device_bgp=True):
-    """A readable report and the list of problems for one host.
+    """A readable report and the problems of one host: ``findings`` as data (problems.problem:
+    kind, subjects, text) and ``problems`` as the lines people read (``host: text``).
 
     ``observed``: ``handshakes``, ``protocols``, ``bfd``, ``routes`` and
     ``ping`` (command outputs, the BIRD ones empty outside routed mode),
@@ -135,27 +138,34 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
     ``bird_device_bgp`` (devices learn routes over BGP).
     """
     now = now or time.time()
-    problems = []
+    found = []
     host = plan["hosts"][host_name]
+    owners = topology.owners(plan)
+
+    def owned(token):
+        """The hosts ``token`` (an address or a prefix) belongs to."""
+        return owners.get(str(token), set())
+
     report = [f"{host_name} ({host['role']}, {', '.join(host['addresses'].values())}):"]
 
     handshakes = parse_handshakes(observed.get("handshakes"))
     present = set(observed.get("interfaces") or [])
     for iface in topology.wg_interfaces(plan, host_name):
         if iface["name"] not in present:
-            problems.append(f"interface {iface['name']} is missing")
+            found.append(problem(kinds.INTERFACE_MISSING, f"interface {iface['name']} is missing"))
             report.append(f"  {iface['name']}: MISSING")
             continue
         report.append(f"  {iface['name']}:")
         for peer in iface["peers"]:
             epoch = handshakes.get((iface["name"], peer["public_key"]))
             if epoch is None:
-                problems.append(f"{iface['name']}: peer {peer['name']} is not configured")
+                found.append(problem(kinds.PEER_NOT_CONFIGURED, f"{iface['name']}: peer {peer['name']} is not configured", [peer["name"]]))
                 state = "NOT CONFIGURED"
             elif epoch == 0 and plan["hosts"][peer["name"]]["role"] == CLIENT:
                 state = "no handshake (unmanaged client, offline?)"  # phones come and go: not a fault
             elif epoch == 0:
-                problems.append(f"{iface['name']}: no handshake with {peer['name']} yet ({_unanswered(iface, peer)})")
+                text = f"{iface['name']}: no handshake with {peer['name']} yet ({_unanswered(iface, peer)})"
+                found.append(problem(kinds.NO_HANDSHAKE, text, [peer["name"]]))
                 state = "no handshake"
             else:
                 state = f"handshake {int(now - epoch)} s ago"
@@ -169,27 +179,27 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
             # BIRD shows a protocol someone disabled (birdc disable) as "down"; a dead neighbour is "start".
             said = info or ("disabled" if state == "down" else state)
             if info != "Established":
-                problems.append(f"BGP {session['name']} with {session['peer']} is {said}")
+                found.append(problem(kinds.BGP_DOWN, f"BGP {session['name']} with {session['peer']} is {said}", [session["peer"]]))
             report.append(f"  BGP {session['name']} ({session['peer']} {session['neighbor']}): {said}")
-        problems.extend(_reflector_check(plan, host_name, protocols, report))
+        found.extend(_reflector_check(plan, host_name, protocols, report))
         sessions = parse_bfd_sessions(observed.get("bfd"))
         for neighbor in topology.bfd_neighbors(plan, host_name):
             iface, state = sessions.get(neighbor, ("-", "absent"))
             if state != "Up":
-                problems.append(f"BFD with {neighbor} is {state}")
+                found.append(problem(kinds.BFD_DOWN, f"BFD with {neighbor} is {state}", owned(neighbor)))
             report.append(f"  BFD {neighbor} on {iface}: {state}")
         routes = parse_routes(observed.get("routes"))
         missing = [p for p in expected_kernel_routes(plan, host_name, learned=device_bgp) if p not in routes]
-        problems.extend(f"route to {p} is missing" for p in missing)
+        found.extend(problem(kinds.ROUTE_MISSING, f"route to {p} is missing", owned(p)) for p in missing)
         report.append(f"  routes from BIRD: {len(routes)} installed, {len(missing)} missing{': ' + ', '.join(missing) if missing else ''}")
         report.extend(services.verify_lines(plan, host_name, observed.get("routes"), protocols))
         external_report, external_problems = peers.verify_lines(plan, host_name, observed.get("external"))
         report.extend(external_report)
-        problems.extend(external_problems)
-        problems.extend(_leftover_check(plan, host_name, protocols, sessions, observed, report, device_bgp))
+        found.extend(problem(kinds.EXTERNAL_BGP_DOWN, text) for text in external_problems)
+        found.extend(_leftover_check(plan, host_name, protocols, sessions, observed, report, device_bgp))
 
     drift = list(observed.get("drift") or [])
-    problems.extend(f"running state is not what its files make: {d}" for d in drift)
+    found.extend(problem(kinds.DRIFT, f"running state is not what its files make: {d}") for d in drift)
     report.append(f"  running state: {'; '.join(drift) if drift else 'as its files make it'}")
 
     ping = parse_ping(observed.get("ping"))
@@ -199,8 +209,8 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
     clients = {a for h in plan["hosts"].values() if h["role"] == CLIENT for a in h["addresses"].values()}
     # An unmanaged client that is offline is reported, never a problem.
     unreachable = sorted(a for a, ok in ping.items() if not ok and a not in clients and a not in policed["denied"])
-    problems.extend(f"cannot reach {names.get(a, a)} ({a})" for a in unreachable)
-    problems.extend(policed["problems"])
+    found.extend(problem(kinds.UNREACHABLE, f"cannot reach {names.get(a, a)} ({a})", owned(a)) for a in unreachable)
+    found.extend(problem(kinds.POLICY, text, [name]) for text, name in policed["problems"])
     managed = {a: ok for a, ok in ping.items() if a not in clients and a not in policed["denied"]}
     online = sum(1 for a, ok in ping.items() if ok and a in clients)
     report.append(
@@ -208,7 +218,7 @@ def check_host(plan, host_name, observed, now=None, device_bgp=True):
         + (f", {online} of {len(clients & set(ping))} unmanaged clients" if clients & set(ping) else "")
     )
     report.extend(policed["report"])
-    return {"host": host_name, "report": report, "problems": [f"{host_name}: {p}" for p in problems], "ping": ping}
+    return {"host": host_name, "report": report, "problems": [kinds.line(host_name, f) for f in found], "findings": found, "ping": ping}
 
 
 def parse_ping(text):
@@ -276,6 +286,7 @@ def machine_report(plan, results, hosts, absent=None):
                 "status": sorted_out["status"][h],
                 "report": reported[h]["report"] if h in reported else [],
                 "problems": reported[h]["problems"] if h in reported else [],
+                "findings": reported[h]["findings"] if h in reported else [],
             }
             for h in hosts
         },
@@ -318,7 +329,8 @@ def _reflector_check(plan, host_name, protocols, report):
     expected = {s["name"] for s in topology.bgp_neighbors(plan, host_name)}
     extra = sorted(name for name in protocols if name.startswith("bgp_") and name not in expected)
     report.append(f"  edge gateway: BGP with the route reflectors only ({', '.join(design['reflectors'])})" + (f"; also {', '.join(extra)}" if extra else ""))
-    return [f"BGP {name} is not with a route reflector (edge gateways peer with {', '.join(design['reflectors'])} only)" for name in extra]
+    reflectors = ", ".join(design["reflectors"])
+    return [problem(kinds.REFLECTOR_DESIGN, f"BGP {name} is not with a route reflector (edge gateways peer with {reflectors} only)") for name in extra]
 
 
 def _leftover_check(plan, host_name, protocols, sessions, observed, report, device_bgp):
@@ -330,7 +342,7 @@ def _leftover_check(plan, host_name, protocols, sessions, observed, report, devi
     if observed.get("bird_rc") not in (None, 0):
         answer = (observed.get("bird_error") or observed.get("protocols") or "").strip().splitlines()[-1:] or ["no output"]
         report.append(f"  BIRD does not answer: {answer[0]}")
-        return [f"BIRD does not answer ({answer[0]})"]
+        return [problem(kinds.BIRD_SILENT, f"BIRD does not answer ({answer[0]})")]
     devices = {s["name"] for s in topology.device_sessions(plan, host_name)} if device_bgp else set()
     prefix = topology.DEVICE_SESSION_PREFIX
     extra = sorted(n for n in protocols if re.match(rf"{prefix}\d*_", n) and n not in devices)
@@ -338,8 +350,8 @@ def _leftover_check(plan, host_name, protocols, sessions, observed, report, devi
     stale = sorted(a for a in sessions if a not in wanted)
     if extra or stale:
         report.append(f"  left over: {', '.join(extra + stale)}")
-    return [f"BGP {n} is left over (no attached device of the plan has it)" for n in extra] + [
-        f"BFD session with {a} is left over (not a neighbour of the plan)" for a in stale
+    return [problem(kinds.LEFT_OVER, f"BGP {n} is left over (no attached device of the plan has it)") for n in extra] + [
+        problem(kinds.LEFT_OVER, f"BFD session with {a} is left over (not a neighbour of the plan)") for a in stale
     ]
 
 

@@ -166,8 +166,11 @@ def test_machine_report_and_junit_come_from_the_same_results(plan):
     # device1's problem naming the absent device2 is marked as caused by it, the others are device1's own.
     assert report["problems"][1:] == ["device1: BROKEN"] + [p + (" [caused by absent device2]" if "device2" in p else "") for p in bad["problems"]]
     assert (report["absent"], report["broken"]) == (["device2"], ["device1"])
-    assert report["hosts"]["gateway1"] == {"reported": True, "status": "ok", "report": good["report"], "problems": good["problems"]}
-    assert report["hosts"]["device2"] == {"reported": False, "status": "absent", "report": [], "problems": []}
+    assert report["hosts"]["gateway1"] == {"reported": True, "status": "ok", "report": good["report"], "problems": [], "findings": []}
+    assert report["hosts"]["device2"] == {"reported": False, "status": "absent", "report": [], "problems": [], "findings": []}
+    assert report["hosts"]["device1"]["findings"] == bad["findings"]
+    assert [f"device1: {f['text']}" for f in bad["findings"]] == bad["problems"]
+    assert {"kind": "unreachable", "subjects": ["device2"], "text": "cannot reach device2 (10.0.0.3)"} in bad["findings"]
     assert report["matrix"]["IPv4"]["device1"]["device2"] is False
     assert report["matrix"]["IPv4"]["device1"]["gateway1"] is True
     assert report["matrix"]["IPv4"]["device2"]["device1"] is None, "a host that did not report measured nothing"
