@@ -224,7 +224,7 @@ def check_peers(overlay):
     for family in overlay.families:
         own.append((overlay.networks[family.name], f"{family.network_variable} {overlay.networks[family.name]}"))
     for host in overlay.hosts.values():
-        own.extend((subnet, f"host '{host.name}''s subnet {subnet}") for subnet in host.subnets)
+        own.extend((subnet, f"subnet {subnet} of host '{host.name}'") for subnet in host.subnets)
         own.extend((netaddr.IPNetwork(s["prefix"]), f"service '{s['name']}' {s['prefix']}") for s in host.services)
     for host in overlay.hosts.values():
         if not host.bgp_peers:
@@ -277,13 +277,13 @@ def check_allocation(plan):
         for peer in host.get("bgp_peers", []):
             owner = asns.get(peer["asn"])
             if owner:
-                raise PlanError(name, VARIABLE, f"peer '{peer['name']}': asn {peer['asn']} is gateway '{owner}''s own AS number")
+                raise PlanError(name, VARIABLE, f"peer '{peer['name']}': asn {peer['asn']} is the AS number of gateway '{owner}'")
             owner = asns.get(peer["local_asn"])
             if owner and owner != name:
                 raise PlanError(
                     name,
                     VARIABLE,
-                    f"peer '{peer['name']}': local_asn {peer['local_asn']} is gateway '{owner}''s own AS number (leave it out to present this gateway's)",
+                    f"peer '{peer['name']}': local_asn {peer['local_asn']} is the AS number of gateway '{owner}' (leave it out to present this gateway's)",
                 )
 
 

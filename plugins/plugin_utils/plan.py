@@ -155,7 +155,7 @@ def _router_id(overlay, host, addresses, taken):
         raise PlanError(
             host.name,
             family.address_variable,
-            f"{addresses[family.name]} gives router id {router_id}, as host '{taken[router_id]}''s address does; "
+            f"{addresses[family.name]} gives router id {router_id}, as the address of host '{taken[router_id]}' does; "
             "on an IPv6-only overlay the last 32 bits of addresses must differ",
         )
     taken[router_id] = host.name

@@ -123,10 +123,10 @@ def _check_collisions(overlay, host, service, address):
             raise PlanError(host.name, VARIABLE, f"service '{service['name']}': {address} is the network or broadcast address of {network}")
     for other in overlay.hosts.values():
         if any(pin == address for pin in other.pinned.values()):
-            raise PlanError(host.name, VARIABLE, f"service '{service['name']}': {address} collides with host '{other.name}''s overlay address")
+            raise PlanError(host.name, VARIABLE, f"service '{service['name']}': {address} collides with the overlay address of host '{other.name}'")
         for subnet in other.subnets:
             if address in subnet:
-                raise PlanError(host.name, VARIABLE, f"service '{service['name']}': {address} lies in host '{other.name}''s subnet {subnet}")
+                raise PlanError(host.name, VARIABLE, f"service '{service['name']}': {address} lies in the subnet {subnet} of host '{other.name}'")
 
 
 def _check_shared_access(overlay):
@@ -163,7 +163,7 @@ def check_allocation(plan):
             owner = owners.get(service["address"])
             if owner:
                 raise PlanError(
-                    name, VARIABLE, f"service '{service['name']}': {service['address']} collides with host '{owner}''s overlay address (from the state file)"
+                    name, VARIABLE, f"service '{service['name']}': {service['address']} collides with the overlay address of host '{owner}' (from the state file)"
                 )
 
 

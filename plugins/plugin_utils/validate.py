@@ -105,8 +105,8 @@ def _check_subnets(overlay):
         if widest is not None and entry[0] == widest[0] and entry[1] <= -widest[2]:
             # Report against the later of the two in inventory order.
             first, second = sorted((widest, entry), key=lambda e: e[3])
-            whose = "this host's own" if first[5] == second[5] else f"host '{first[5]}''s"
-            raise PlanError(second[5], "wgsdn_subnets", f"{second[4]} overlaps {whose} subnet {first[4]}")
+            whose = "of this host" if first[5] == second[5] else f"of host '{first[5]}'"
+            raise PlanError(second[5], "wgsdn_subnets", f"{second[4]} overlaps the subnet {first[4]} {whose}")
         if widest is None or entry[0] != widest[0] or -entry[2] > -widest[2]:
             widest = entry
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # wgsdn.fabric: BIRD operations of a key rotation, and repairs after an interrupted run.
 # Usage: bird-ops.sh ACTION STATE_DIR [PROTOCOLS [INTERFACES [PEERS]]]  (lists comma-separated)
 #   drain    record the drain in STATE_DIR/drain, stop sending BFD out of INTERFACES (nftables

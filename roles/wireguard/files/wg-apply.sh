@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # wgsdn.fabric: switch WireGuard interfaces to their staged configurations (a key rotation step).
 # Usage: wg-apply.sh STATE_DIR switch AT IFNAME...
 #   Each staged STATE_DIR/IFNAME.conf.next becomes /etc/wireguard/IFNAME.conf, then the running

@@ -1,8 +1,5 @@
 """The topology diagram shows every host, every uplink and every BGP link."""
 
-import shutil
-import subprocess
-
 import pytest
 
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils import diagram
@@ -41,10 +38,7 @@ def test_dot(plan):
     assert '"phone" -- "gateway1" [color="#555555"];' in dot  # an unmanaged client runs no BFD
     assert 'label="device3\\n10.0.0.4\\n192.168.3.0/24"' in dot
     assert "AS4200000001" in dot
-    # Graphviz must accept what we write (make test installs it: tools/host-packages.sh).
-    assert shutil.which("dot"), "Graphviz' dot is missing: run tools/host-packages.sh (as root)"
-    svg = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, check=True).stdout
-    assert "<svg" in svg and "gateway2" in svg
+    # That Graphviz accepts it is tests/integration/test_diagram_graphviz.py's (unit tests need no system binary).
 
 
 def test_mermaid(plan):

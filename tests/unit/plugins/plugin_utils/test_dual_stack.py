@@ -61,7 +61,7 @@ def test_colliding_router_ids_are_refused(state_path):
         "g1": {"wgsdn_network6": "fd00::/64", "wgsdn_address6": "fd00::1:0:0:5"},
         "g2": {"wgsdn_network6": "fd00::/64", "wgsdn_address6": "fd00::2:0:0:5"},
     }
-    with pytest.raises(PlanError, match=r"host 'g2', variable 'wgsdn_address6': fd00::2:0:0:5 gives router id 0.0.0.5, as host 'g1''s"):
+    with pytest.raises(PlanError, match=r"host 'g2', variable 'wgsdn_address6': fd00::2:0:0:5 gives router id 0.0.0.5, as the address of host 'g1' does"):
         plan_of(state_path, ["g1", "g2"], [], hostvars)
     assert not state_path.exists()
 
@@ -118,7 +118,7 @@ BAD = [
         {},
         {"device1": {"wgsdn_subnets": ["fd00:5::/64"]}, "device2": {"wgsdn_subnets": ["fd00:5::/48"]}},
         "wgsdn_subnets",
-        "overlaps host 'device1''s subnet fd00:5::/64",
+        "overlaps the subnet fd00:5::/64 of host 'device1'",
     ),
     ({}, {"device1": {"wgsdn_subnets": ["fd00:10::/96"]}}, "wgsdn_subnets", "overlaps wgsdn_network6 fd00:10::/64"),
     ({}, {"device2": {"wgsdn_network6": "fd00:11::/64"}}, "wgsdn_network6", "differs from fd00:10::/64 set for host 'gateway1'"),

@@ -157,3 +157,11 @@ def test_no_message_of_the_plan_echoes_a_value_without_shown():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "repr":
                 offenders.append(f"{path.name}:{node.lineno} calls repr()")
     assert not offenders, offenders
+
+
+def test_no_message_of_the_plan_doubles_a_quote():
+    """A name is quoted once: "the subnet X of host 'a'", never "host 'a''s subnet" (an apostrophe after a closing quote)."""
+    offenders = [
+        f"{path.name}:{number}" for path in sorted(PLUGIN_UTILS.glob("*.py")) for number, text in enumerate(path.read_text().splitlines(), 1) if "''s" in text
+    ]
+    assert not offenders, offenders

@@ -93,7 +93,7 @@ def test_templates_write_the_service_filters(anycast):
 
 BAD = [
     # (extra host variables, host, message fragment)
-    ({"device2": {"wgsdn_services": [{"name": "x", "address": "10.0.0.4"}]}}, "device2", "collides with host 'device3''s overlay address"),
+    ({"device2": {"wgsdn_services": [{"name": "x", "address": "10.0.0.4"}]}}, "device2", "collides with the overlay address of host 'device3'"),
     ({"device2": {"wgsdn_services": [{"name": "x", "address": "10.0.0.53", "check": "tcp:99999"}]}}, "device2", "malformed: tcp:PORT needs a port 1-65535"),
     ({"device2": {"wgsdn_services": [{"name": "x", "address": "10.0.0.53", "check": "tcp:"}]}}, "device2", "malformed: tcp:PORT"),
     ({"device2": {"wgsdn_services": [{"name": "x", "address": "10.0.0.53", "check": "http://"}]}}, "device2", "malformed: give a full URL"),
@@ -150,7 +150,7 @@ def test_service_on_an_address_the_state_already_gave_a_host(state_path):
     hostvars["device5"] = {"wgsdn_network": "10.0.0.0/24", "wgsdn_uplinks": ["gateway1"]}
     plan_of(state_path, gateways, [*devices, "device5"], hostvars)  # device5 gets 10.0.0.7
     hostvars["device2"]["wgsdn_services"] = [{"name": "x", "address": "10.0.0.7"}]
-    with pytest.raises(PlanError, match=r"service 'x': 10\.0\.0\.7 collides with host 'device5''s overlay address"):
+    with pytest.raises(PlanError, match=r"service 'x': 10\.0\.0\.7 collides with the overlay address of host 'device5'"):
         plan_of(state_path, gateways, [*devices, "device5"], hostvars)
 
 
