@@ -58,7 +58,7 @@ class ActionModule(ActionBase):
             module_args["desired"] = args["desired"]
             result.update(self._execute_module("wgsdn.fabric.receipt", module_args=module_args, task_vars=task_vars))
             return result
-        desired = receipt.desired_digest(plan, variables, receipt.code_digest(COLLECTION_ROOT))
+        desired = receipt.desired_digest(receipt.host_view(plan, host), variables, receipt.code_digest(COLLECTION_ROOT))
         observed = self._execute_module("wgsdn.fabric.receipt", module_args=module_args | {"desired": desired}, task_vars=task_vars)
         if observed.get("failed"):
             result.update(observed)

@@ -3,8 +3,9 @@
 """The converge receipt: whether anything can have changed on a host since its last converge.
 
 site.yml ends by writing, on every host it converged, a receipt: a digest of what
-decided that converge (``desired``: the plan, the collection's own files and every
-role or overlay variable the inventory or the command line sets) and digests of what
+decided that converge (``desired``: the plan as it reaches that host, ``host_view``; the
+collection's own files and every role or overlay variable the inventory or the command
+line sets) and digests of what
 the converge left on the host (``observed``: the files under the roles' paths, the
 roles' units that are active, the forwarding sysctls, the package database). The
 next site.yml reads the receipt and observes the host again in one module call; a
@@ -12,8 +13,10 @@ host whose digests all match is as its last converge left it, and nothing the ro
 would compute for it differs, so the roles are not run there at all.
 
 Anything that differs (a hand-edited file, a stopped unit, a removed package, a new
-host in the inventory, an upgraded collection, ``-e bird_bfd=false``) makes the host
-converge in full, as it did before receipts existed. The comparison errs one way
+peer of this host, an upgraded collection, ``-e bird_bfd=false``) makes the host
+converge in full, as it did before receipts existed. A change elsewhere in the overlay
+that reaches none of the host's files (a device added behind another gateway, whose
+routes arrive over BGP) converges nothing there. The comparison errs one way
 only: a digest that differs for a harmless reason costs a full converge, never a
 skipped one.
 
@@ -28,7 +31,7 @@ import os
 
 import yaml
 
-from ansible_collections.wgsdn.fabric.plugins.plugin_utils import topology
+from ansible_collections.wgsdn.fabric.plugins.plugin_utils import metrics, policy, topology
 from ansible_collections.wgsdn.fabric.plugins.plugin_utils.model import ROUTED
 
 # Variables of the overlay contract and of the plan: they decide a converge beside each role's own.
@@ -140,9 +143,30 @@ def code_digest(root):
     return digest.hexdigest()
 
 
-def desired_digest(plan, variables, code):
-    """SHA-256 of what decides a converge: the whole plan, the deciding variables (from ``inputs``), the collection's code."""
-    return hashlib.sha256(_canonical({"plan": plan, "inputs": variables, "code": code})).hexdigest()
+# Plan keys that are other hosts' business: each host sees its part through host_view's functions.
+PER_HOST_PLAN_KEYS = frozenset({"hosts", "links", "preshared_keys", "clients", "warnings"})
+
+
+def host_view(plan, host_name):
+    """The plan as it reaches one host: the functions through which the roles read it for that host
+    (its WireGuard interfaces and peer sections, its BIRD settings with and without device BGP, its
+    nftables ruleset, its exporter settings), its own entry, and every overlay-wide setting (families,
+    mode, networks, the resolved policy, monitors, reflectors). The roles read the plan through
+    nothing else (tests/unit/plugins/plugin_utils/test_receipt.py holds them to it)."""
+    return {
+        "shared": {key: value for key, value in plan.items() if key not in PER_HOST_PLAN_KEYS},
+        "host": plan["hosts"][host_name],
+        "interfaces": topology.wg_interfaces(plan, host_name),
+        "bird": [topology.bird_settings(plan, host_name, device_bgp=device_bgp) for device_bgp in (True, False)],
+        "ruleset": policy.ruleset(plan, host_name),
+        "metrics": metrics.host_settings(plan, host_name),
+    }
+
+
+def desired_digest(view, variables, code):
+    """SHA-256 of what decides a converge: the plan as it reaches the host (``host_view``), the deciding
+    variables (from ``inputs``), the collection's code."""
+    return hashlib.sha256(_canonical({"plan": view, "inputs": variables, "code": code})).hexdigest()
 
 
 def differences(receipt, desired, observed):

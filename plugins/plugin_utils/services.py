@@ -163,7 +163,9 @@ def check_allocation(plan):
             owner = owners.get(service["address"])
             if owner:
                 raise PlanError(
-                    name, VARIABLE, f"service '{service['name']}': {service['address']} collides with the overlay address of host '{owner}' (from the state file)"
+                    name,
+                    VARIABLE,
+                    f"service '{service['name']}': {service['address']} collides with the overlay address of host '{owner}' (from the state file)",
                 )
 
 

@@ -114,3 +114,64 @@ def test_a_matching_receipt_leaves_nothing_to_do():
 def test_each_difference_is_named(stored, expected):
     reasons = receipt.differences(stored, "d", OBSERVED)
     assert len(reasons) == 1 and expected in reasons[0], reasons
+
+
+# How the roles site.yml runs may read the plan: through host_view's functions, for this host.
+READS = (
+    r"wgsdn_plan \| wgsdn\.fabric\.(wg_interfaces|bird_settings|policy_ruleset|metrics_host|underlay_ports)\(inventory_hostname\b",
+    r"wgsdn_plan\.hosts\[inventory_hostname\]",
+    r"wgsdn_plan\.families\b",
+)
+# Task files site.yml never runs: clients.yml (playbooks/clients.yml), prometheus.yml (playbooks/monitoring.yml).
+NOT_IN_SITE = {"roles/wireguard/tasks/clients.yml", "roles/metrics/tasks/prometheus.yml"}
+
+
+def test_the_roles_read_the_plan_only_through_the_host_view():
+    """A role that read another part of the plan would not converge when that part changes."""
+    import re  # noqa: PLC0415
+
+    offenders = []
+    for path in sorted(ROOT.glob("roles/*/*/*")):
+        relative = str(path.relative_to(ROOT))
+        if relative.startswith("roles/plan/") or relative in NOT_IN_SITE or not path.is_file():
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            for match in re.finditer(r"wgsdn_plan\b[^\n]*", line):
+                text = match.group(0)
+                if text.startswith(("wgsdn_plan is ", "wgsdn_plan:")) or "shared fact" in line:
+                    continue
+                if not any(re.match(read, text) for read in READS):
+                    offenders.append(f"{relative}:{number}: {text}")
+    assert not offenders, offenders
+
+
+@pytest.fixture
+def topology3(tmp_path):
+    from ansible_collections.wgsdn.fabric.plugins.plugin_utils.service import compute_plan  # noqa: PLC0415
+    from ansible_collections.wgsdn.fabric.plugins.plugin_utils.state import StateFile  # noqa: PLC0415
+    from ansible_collections.wgsdn.fabric.tests.unit.topologies import article_topology  # noqa: PLC0415
+
+    def plan(extra=None, rotate=None):
+        gateways, devices, hostvars = article_topology(3)
+        for name, values in (extra or {}).items():
+            devices.append(name)
+            hostvars[name] = dict(hostvars["device1"], **values)
+        return compute_plan(gateways, devices, hostvars, StateFile(str(tmp_path / "state.json")), rotate=rotate or [])
+
+    return plan
+
+
+def test_a_device_added_behind_gateway1_converges_the_gateways_only(topology3):
+    """gateway1 gets a peer; every gateway's BIRD import filters list which gateway may originate the
+    new address; the other devices learn its route over BGP, and nothing of theirs changes."""
+    before = topology3()
+    after = topology3({"device5": {"wgsdn_address": "10.0.0.7", "wgsdn_uplinks": ["gateway1"]}})
+
+    def moved(name):
+        return receipt.desired_digest(receipt.host_view(before, name), {}, "c") != receipt.desired_digest(receipt.host_view(after, name), {}, "c")
+
+    assert {name for name in before["hosts"] if moved(name)} == {"gateway1", "gateway2"}
+    # A key rotated on device1 reaches device1 and the gateway that peers with it, nobody else.
+    rotated = topology3(rotate=["device1"])
+    changed = {name for name in before["hosts"] if receipt.host_view(before, name) != receipt.host_view(rotated, name)}
+    assert changed == {"device1", "gateway1"}
