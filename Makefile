@@ -48,12 +48,14 @@ lint: venv
 # Every scenario under extensions/molecule, one after another, with a summary at the end.
 # Each injected fault of the `faults` scenario runs once here (FAULTS_REPS=2 or more for
 # the benchmark figures in bench/README.md): the fabrics grew with the policy, services,
-# metrics and reflector storeys, and make test must stay under an hour on 2 cores. For the
+# metrics and reflector storeys, and make test must stay under an hour on 2 cores (topology1 is
+# left out here: make test-core221 runs it, with ansible-core 2.21 and Debian 13). For the
 # same reason the controller-kill loop of `faults` kills 2 converges here, with a new seed each
 # run (KILL_POINTS=10 is the full loop; bench/README.md has its figures).
 molecule: venv
 	bash tools/ensure-test-env.sh
-	FAULTS_REPS=$${FAULTS_REPS:-1} KILL_POINTS=$${KILL_POINTS:-2} flock /tmp/wgsdn-molecule.lock bash tools/molecule-all.sh
+	FAULTS_REPS=$${FAULTS_REPS:-1} KILL_POINTS=$${KILL_POINTS:-2} SKIP_SCENARIOS=$${SKIP_SCENARIOS-topology1} \
+		flock /tmp/wgsdn-molecule.lock bash tools/molecule-all.sh
 
 test: unit integration lint ee-check ansible-test molecule test-core221 test-core220
 
