@@ -6,13 +6,13 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(abspath .cache/collections)
 export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 
-.PHONY: help venv demo demo-down test unit integration lint molecule bench clean dist ee-check ansible-test release-check test-core221 test-core220
+.PHONY: help venv demo demo-down test unit integration lint molecule bench clean dist ee-check ansible-test release-check test-cores test-core221 test-core220
 
 help:
 	@echo "make demo       bring up a demo overlay in local containers and show it working"
 	@echo "make demo-down  remove the demo containers"
 	@echo "make test       every test: unit, lint, Molecule scenarios (installs what it needs)"
-	@echo "make unit | integration | lint | molecule | test-core221 | test-core220 | bench"
+	@echo "make unit | integration | lint | molecule | test-cores | test-core221 | test-core220 | bench"
 	@echo "make dist       build the release tarball into dist/"
 	@echo "make ansible-test  ansible-test sanity and units on the built collection"
 	@echo "make release-check  tarball tests, galaxy-importer, ansible-test sanity + units, ansible-builder create, changelog lint"
@@ -48,16 +48,19 @@ lint: venv
 # Every scenario under extensions/molecule, one after another, with a summary at the end.
 # Each injected fault of the `faults` scenario runs once here (FAULTS_REPS=2 or more for
 # the benchmark figures in bench/README.md): the fabrics grew with the policy, services,
-# metrics and reflector storeys, and make test must stay under an hour on 2 cores (topology1 is
-# left out here: make test-core221 runs it, with ansible-core 2.21 and Debian 13). For the
-# same reason the controller-kill loop of `faults` kills 2 converges here, with a new seed each
-# run (KILL_POINTS=10 is the full loop; bench/README.md has its figures).
+# metrics and reflector storeys, and make test must stay under an hour on 2 cores. For the
+# same reason the controller-kill loop of `faults` kills 1 converge here, at a moment drawn
+# with a new seed each run (KILL_POINTS=10 is the full loop; bench/README.md has its figures).
 molecule: venv
 	bash tools/ensure-test-env.sh
-	FAULTS_REPS=$${FAULTS_REPS:-1} KILL_POINTS=$${KILL_POINTS:-2} SKIP_SCENARIOS=$${SKIP_SCENARIOS-topology1} \
-		flock /tmp/wgsdn-molecule.lock bash tools/molecule-all.sh
+	FAULTS_REPS=$${FAULTS_REPS:-1} KILL_POINTS=$${KILL_POINTS:-1} flock /tmp/wgsdn-molecule.lock bash tools/molecule-all.sh
 
-test: unit integration lint ee-check ansible-test molecule test-core221 test-core220
+# The newer ansible-core versions (test-cores: 2.21 with the mixed Debian 12/13 topology1, 2.20)
+# are left out of make test: with the scenarios they took it past CI's 90 minutes on 2 cores.
+# Debian 13 hosts stay in make test (dualhomed mixes them with Debian 12).
+test: unit integration lint ee-check ansible-test molecule
+
+test-cores: test-core221 test-core220
 
 # Release: the tarball (galaxy.yml `manifest:` lists what ships), and the ecosystem's own checks on it.
 # The release tools live in a venv of their own: galaxy-importer must see ansible-core alone.

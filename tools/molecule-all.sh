@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Every Molecule scenario, one after another (as molecule test --all, stopping at the first
 # failure), then each scenario's wall time. SKIP_SCENARIOS (names, space-separated) leaves some
-# out: make test leaves out topology1, which make test-core221 runs (ansible-core 2.21, Debian 12
-# and 13 hosts mixed). CI keeps only the last lines of what it printed,
+# out. CI keeps only the last lines of what it printed,
 # and Molecule prints the destroy step after a failing test: on a failure, the failing tests
 # and their first error lines are printed again at the very end.
 set -uo pipefail

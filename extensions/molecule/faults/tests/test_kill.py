@@ -1,5 +1,5 @@
 """The controller dies mid-run: `site.yml` SIGKILLed at KILL_POINTS (default 10; `make test`
-runs 2, with a new seed each time) points of converges that change the fabric, one after
+runs 1, with a new seed each time) points of converges that change the fabric, one after
 another (the change, f-device2's LAN from inventory/kill-change.yml, is applied and taken
 back in turn, so each run has work to do).
 
