@@ -33,6 +33,7 @@ Measured numbers are printed and written to bench/out/faults.json.
 
 import datetime
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -643,6 +644,7 @@ def _matrix_without(excluded):
     return [f"{n}: {out.strip()[:120]}" for n, (rc, out) in sorted(rounds.items()) if rc != 0]
 
 
+@pytest.mark.skipif(os.environ.get("FAULTS_AWAY", "1") == "0", reason="FAULTS_AWAY=0: make test leaves it to make test-slow (CI time)")
 def test_convergence_with_an_unreachable_host():
     """f-device3 stopped: site.yml applies an inventory change (a LAN behind f-device2) to everyone
     else, reports f-device3 alone as unreachable and removes none of its peers; verify.yml reports it
