@@ -161,10 +161,13 @@ def observe_live(module, live):
 
     found = {}
     families = live.get("families") or []
+    # A host the roles have not installed yet (a bare host, checked before its first converge) has
+    # no wg, perhaps no ip: what is not there is observed as absent, never run.
+    have_ip, have_wg = module.get_bin_path("ip"), module.get_bin_path("wg")
     for name in live.get("interfaces") or []:
-        link = wireguard.live_link(run(["ip", "-j", "link", "show", "dev", name])[1], run(["ip", "-j", "address", "show", "dev", name])[1])
-        found[f"{name} link"] = link
-        rc, out, _err = run(["wg", "showconf", name])
+        shown = (run(["ip", "-j", "link", "show", "dev", name])[1], run(["ip", "-j", "address", "show", "dev", name])[1]) if have_ip else None
+        found[f"{name} link"] = wireguard.live_link(*shown) if shown else None
+        rc, out, _err = run(["wg", "showconf", name]) if have_wg else (1, "", "")
         state = wireguard.canonical(wireguard.parse_config(out)) if rc == 0 else None
         if state is not None:
             state["public_key"] = run(["wg", "show", name, "public-key"])[1].strip()

@@ -144,6 +144,19 @@ def test_the_running_state_is_observed_without_key_material(tmp_path):
     assert "SECRET" not in json.dumps(seen)
 
 
+def test_a_bare_host_is_observed_without_running_what_it_lacks():
+    """Before its first converge (the install scenario's check run) a host has no wg: nothing is run that is not there."""
+
+    class Bare(NoSystemd):
+        def run_command(self, argv):
+            raise AssertionError(f"ran {argv} on a host without it")  # AnsibleModule fails the module here
+
+    live = {"interfaces": ["wg0"], "families": ["ipv4"], "nftables": True, "bird": True}
+    seen = receipt.observe_live(Bare(), live)
+    assert seen["wg0 link"] is None and seen["wg0 peers"] is None and seen["wg0 settings"] is None
+    assert seen["table inet wgsdn"] is None and seen["bird protocols"] is None
+
+
 WG_SHOWCONF = """[Interface]
 ListenPort = 51820
 PrivateKey = SECRET-PRIVATE=
