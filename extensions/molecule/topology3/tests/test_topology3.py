@@ -228,10 +228,12 @@ def test_router_learns_the_overlay_as_one_aggregate():
 
 
 def test_refused_prefixes():
-    """The router also announces 172.31.0.0/16 and the overlay's own 10.0.0.0/24: both refused."""
+    """The router also announces 172.31.0.0/16 and a part of the overlay, 10.0.0.128/25: both refused.
+    (Not the overlay's aggregate itself: the router would prefer its own 10.0.0.0/24 to gateway1's and
+    send the replies to the overlay nowhere.)"""
     gw1 = scenario.host(GW1)
     routes = gw1.check_output("birdc show route protocol ext_office_core")
-    assert "192.168.77.0/24" in routes and "172.31.0.0/16" not in routes and "10.0.0.0/24" not in routes, routes
+    assert "192.168.77.0/24" in routes and "172.31.0.0/16" not in routes and "10.0.0.128/25" not in routes, routes
     assert "1 imported" in gw1.check_output("birdc show protocols all ext_office_core")
 
 
